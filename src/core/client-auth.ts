@@ -1,0 +1,51 @@
+// How clients prove they may use the proxy. The official SDKs each put the token in a
+// different place (x-goog-api-key, ?key=, Authorization: Bearer); all are accepted in
+// both API styles, and the place also hints at which style an ambiguous route wants.
+
+export type CredentialSource = "bearer" | "goog-header" | "query";
+
+export interface ClientCredential {
+  token: string;
+  source: CredentialSource;
+}
+
+export function readClientCredential(headers: Headers, url: URL): ClientCredential | null {
+  const authorization = headers.get("authorization");
+  const bearer = authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
+  if (bearer) return { token: bearer, source: "bearer" };
+  const header = headers.get("x-goog-api-key")?.trim();
+  if (header) return { token: header, source: "goog-header" };
+  const query = url.searchParams.get("key")?.trim();
+  if (query) return { token: query, source: "query" };
+  return null;
+}
+
+/** PROXY_API_KEY may hold one token or a comma-separated list; empty means "open proxy". */
+export function parseProxyTokens(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(",")
+    .map((token) => token.trim())
+    .filter((token) => token.length > 0);
+}
+
+async function digest(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+}
+
+// Comparing fixed-length digests with an accumulated XOR takes the same time whatever
+// the presented token is, so response timing tells an attacker nothing about a token.
+function equalInConstantTime(presented: Uint8Array, expected: Uint8Array): boolean {
+  let difference = 0;
+  for (let i = 0; i < expected.length; i++) difference |= (presented[i] ?? 0) ^ (expected[i] ?? 0);
+  return difference === 0;
+}
+
+/** True when `presented` equals one of `tokens`; every token is compared, matched or not. */
+export async function isAcceptedToken(presented: string, tokens: readonly string[]): Promise<boolean> {
+  const presentedDigest = await digest(presented);
+  let accepted = false;
+  for (const token of tokens) {
+    if (equalInConstantTime(presentedDigest, await digest(token))) accepted = true;
+  }
+  return accepted;
+}

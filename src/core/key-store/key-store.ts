@@ -1,0 +1,193 @@
+import type { AcquireRequest, AttemptFailure, Lease, UsageReport } from "../key-pool";
+import { nextQuotaReset, quotaDay, quotaDayStart } from "../pacific-time";
+import type { StatsSnapshot } from "../stats-model";
+import { markFor, type Mark, type MarkKind } from "./cooldown";
+import { migrate } from "./migrations";
+import type { SqlRunner } from "./sql";
+import { buildSnapshot } from "./snapshot";
+
+export interface StoredKey {
+  id: string;
+  masked: string;
+  position: number;
+}
+
+const HOUR_MS = 3_600_000;
+const DAILY_HISTORY_DAYS = 35;
+const HOURLY_HISTORY_MS = 48 * HOUR_MS;
+/** Models tracked for least-recently-used order; beyond this the oldest model is forgotten. */
+const MAX_LRU_MODELS = 256;
+/** Marks left over from a fault: a strike older than this no longer escalates a cooldown. */
+const STRIKE_MEMORY_MS = 15 * 60_000;
+
+interface CandidateRow extends Record<string, string | number | null> {
+  id: string;
+  position: number;
+  until: number | null;
+}
+
+/**
+ * Key state and usage over SQLite. Every method is synchronous: within a Durable Object
+ * each call runs to completion before the next, so choosing a key and marking it is atomic.
+ */
+export class KeyStore {
+  readonly #sql: SqlRunner;
+  /** model → key id → when it was last handed out, as a tick. Ordering only, so memory is enough. */
+  readonly #lastUsed = new Map<string, Map<string, number>>();
+  #tick = 0;
+
+  constructor(sql: SqlRunner) {
+    this.#sql = sql;
+    migrate(sql);
+  }
+
+  /** Makes the stored pool match API_KEYS: new keys join, removed ones leave, kept ones keep their state. */
+  syncKeys(keys: readonly StoredKey[]): void {
+    const wanted = new Set(keys.map((key) => key.id));
+    for (const { id } of this.#sql<{ id: string }>("SELECT id FROM keys")) {
+      if (!wanted.has(id)) {
+        this.#sql("DELETE FROM keys WHERE id = ?", id);
+        this.#sql("DELETE FROM marks WHERE key_id = ?", id);
+      }
+    }
+    for (const key of keys) {
+      this.#sql(
+        `INSERT INTO keys (id, position, masked) VALUES (?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET position = excluded.position, masked = excluded.masked`,
+        key.id,
+        key.position,
+        key.masked,
+      );
+    }
+  }
+
+  acquire(request: AcquireRequest, now: number): Lease {
+    if (request.failure !== undefined) this.recordFailure(request.failure, now);
+    const rows =
+      request.model === null
+        ? this.#sql<CandidateRow>("SELECT id, position, NULL AS until FROM keys WHERE disabled_reason IS NULL")
+        : this.#sql<CandidateRow>(
+            `SELECT k.id, k.position, m.until FROM keys k
+             LEFT JOIN marks m ON m.key_id = k.id AND m.model = ? AND m.until > ?
+             WHERE k.disabled_reason IS NULL`,
+            request.model,
+            now,
+          );
+    const excluded = new Set(request.exclude);
+    const lastUsed = this.#lastUsedFor(request.model ?? "");
+    let best: CandidateRow | undefined;
+    for (const row of rows) {
+      if (row.until !== null || excluded.has(row.id)) continue;
+      if (best === undefined || this.#usedBefore(row, best, lastUsed)) best = row;
+    }
+    if (best !== undefined) {
+      lastUsed.set(best.id, ++this.#tick);
+      return { keyId: best.id };
+    }
+    const resetAt = nextQuotaReset(now);
+    const marked = rows.filter((row) => row.until !== null && !excluded.has(row.id));
+    const freeAt = marked.length === 0 ? null : Math.min(...marked.map((row) => row.until ?? Infinity));
+    const cause =
+      marked.length > 0 ? "exhausted" : rows.length > 0 ? "all-tried" : this.#keyCount() > 0 ? "disabled" : "no-keys";
+    return { keyId: null, cause, freeAt, resetAt };
+  }
+
+  recordFailure({ keyId, model, fault }: AttemptFailure, now: number): void {
+    if (fault.kind === "key-disabled") {
+      this.#sql("UPDATE keys SET disabled_reason = ?, disabled_at = ? WHERE id = ?", fault.reason, now, keyId);
+      return;
+    }
+    // A quota fault on a request without a model cannot be pinned to one; nothing to mark.
+    if (model === null) return;
+    const previous = this.#sql<{ kind: MarkKind; until: number; strikes: number; marked_at: number }>(
+      "SELECT kind, until, strikes, marked_at FROM marks WHERE key_id = ? AND model = ?",
+      keyId,
+      model,
+    )[0];
+    const recent: Mark | undefined =
+      previous !== undefined && now - previous.marked_at < STRIKE_MEMORY_MS ? previous : undefined;
+    const mark = markFor(fault, recent, now);
+    this.#sql(
+      `INSERT INTO marks (key_id, model, kind, until, reason, strikes, marked_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (key_id, model) DO UPDATE SET kind = excluded.kind, until = excluded.until,
+         reason = excluded.reason, strikes = excluded.strikes, marked_at = excluded.marked_at`,
+      keyId,
+      model,
+      mark.kind,
+      mark.until,
+      fault.reason,
+      mark.strikes,
+      now,
+    );
+  }
+
+  recordUsage(report: UsageReport, now: number): void {
+    const { keyId, model, promptTokens, outputTokens } = report;
+    this.#sql(
+      `INSERT INTO usage_daily (day, key_id, model, requests, prompt_tokens, output_tokens) VALUES (?, ?, ?, 1, ?, ?)
+       ON CONFLICT (day, key_id, model) DO UPDATE SET requests = requests + 1,
+         prompt_tokens = prompt_tokens + excluded.prompt_tokens, output_tokens = output_tokens + excluded.output_tokens`,
+      quotaDay(now),
+      keyId,
+      model,
+      promptTokens,
+      outputTokens,
+    );
+    this.#sql(
+      `INSERT INTO usage_hourly (hour, model, requests, prompt_tokens, output_tokens) VALUES (?, ?, 1, ?, ?)
+       ON CONFLICT (hour, model) DO UPDATE SET requests = requests + 1,
+         prompt_tokens = prompt_tokens + excluded.prompt_tokens, output_tokens = output_tokens + excluded.output_tokens`,
+      now - (now % HOUR_MS),
+      model,
+      promptTokens,
+      outputTokens,
+    );
+    // A success proves an expired mark is over; dropping it also forgets its strikes.
+    this.#sql("DELETE FROM marks WHERE key_id = ? AND model = ? AND until <= ?", keyId, model, now);
+  }
+
+  /**
+   * `day`: what the daily cron does: lifts marks and disables from before the current
+   * quota day began (so a cron firing at 07:00 UTC in winter, an hour before Pacific
+   * midnight, leaves today's marks alone) and trims old history. `all`: lifts everything.
+   */
+  reset(scope: "day" | "all", now: number): void {
+    if (scope === "all") {
+      this.#sql("DELETE FROM marks");
+      this.#sql("UPDATE keys SET disabled_reason = NULL, disabled_at = NULL");
+      return;
+    }
+    const dayStart = quotaDayStart(now);
+    this.#sql("DELETE FROM marks WHERE marked_at < ? OR until <= ?", dayStart, now);
+    this.#sql("UPDATE keys SET disabled_reason = NULL, disabled_at = NULL WHERE disabled_at < ?", dayStart);
+    this.#sql("DELETE FROM usage_daily WHERE day < ?", quotaDay(now - DAILY_HISTORY_DAYS * 24 * HOUR_MS));
+    this.#sql("DELETE FROM usage_hourly WHERE hour < ?", now - HOURLY_HISTORY_MS);
+  }
+
+  snapshot(now: number): StatsSnapshot {
+    return buildSnapshot(this.#sql, now);
+  }
+
+  #keyCount(): number {
+    return this.#sql<{ n: number }>("SELECT COUNT(*) AS n FROM keys")[0]?.n ?? 0;
+  }
+
+  #lastUsedFor(model: string): Map<string, number> {
+    let lastUsed = this.#lastUsed.get(model);
+    if (lastUsed === undefined) {
+      if (this.#lastUsed.size >= MAX_LRU_MODELS) {
+        const oldest = this.#lastUsed.keys().next().value;
+        if (oldest !== undefined) this.#lastUsed.delete(oldest);
+      }
+      lastUsed = new Map();
+      this.#lastUsed.set(model, lastUsed);
+    }
+    return lastUsed;
+  }
+
+  #usedBefore(a: CandidateRow, b: CandidateRow, lastUsed: Map<string, number>): boolean {
+    const aUsed = lastUsed.get(a.id) ?? -1;
+    const bUsed = lastUsed.get(b.id) ?? -1;
+    return aUsed !== bUsed ? aUsed < bUsed : a.position < b.position;
+  }
+}

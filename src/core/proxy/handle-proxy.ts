@@ -1,0 +1,71 @@
+import type { ApiStyle } from "../api-style";
+import { isAcceptedToken, readClientCredential } from "../client-auth";
+import { errorResponse } from "../error-response";
+import { parseModelId } from "../model-name";
+import { recognizeRoute, type Route } from "../route";
+import type { ProxyServices } from "../services";
+import { forward } from "./forward";
+
+type ModelLookup = { model: string | null } | { error: Response };
+
+/** OpenAI-style requests name their model in the JSON body; native ones in the path. */
+function modelOf(route: Route, body: ArrayBuffer | null): ModelLookup {
+  if (route.style === "gemini" || !route.modelInBody) return { model: route.model };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(body ?? new ArrayBuffer(0)));
+  } catch {
+    return { error: errorResponse("openai", 400, "The request body is not valid JSON.", { code: "invalid_json" }) };
+  }
+  const raw = typeof parsed === "object" && parsed !== null && "model" in parsed ? parsed.model : undefined;
+  if (typeof raw !== "string" || raw === "") {
+    return { error: errorResponse("openai", 400, "The request body must name a model, e.g. \"gemini-2.5-flash\".", { code: "missing_model" }) };
+  }
+  const model = parseModelId(raw);
+  if (model === null) {
+    return { error: errorResponse("openai", 400, `"${raw.slice(0, 100)}" is not a valid model name.`, { code: "invalid_model" }) };
+  }
+  return { model };
+}
+
+function unexpected(style: ApiStyle, error: unknown, services: ProxyServices): Response {
+  // Authenticated callers get the details: they run this proxy and debug it. Keys are masked.
+  const detail = error instanceof Error ? `${error.message}\n${error.stack ?? ""}` : String(error);
+  return errorResponse(style, 500, services.keyRing.redact(`Unexpected proxy error: ${detail}`), {
+    code: "proxy_error",
+  });
+}
+
+/** Everything that is an API call: authenticate, recognise, forward with a pool key. */
+export async function handleProxy(request: Request, services: ProxyServices): Promise<Response> {
+  const url = new URL(request.url);
+  const credential = readClientCredential(request.headers, url);
+  const recognition = recognizeRoute(url.pathname, credential?.source ?? null);
+  const style = "route" in recognition ? recognition.route.style : recognition.error.style;
+
+  const tokens = services.config.proxyTokens;
+  if (tokens.length > 0 && (credential === null || !(await isAcceptedToken(credential.token, tokens)))) {
+    const message =
+      credential === null
+        ? "Missing proxy API key: send it as Authorization: Bearer, x-goog-api-key or ?key=."
+        : "Invalid proxy API key: use the PROXY_API_KEY of this proxy, not a Gemini API key.";
+    return errorResponse(style, 401, message, { code: "invalid_api_key" });
+  }
+  if ("error" in recognition) {
+    return errorResponse(style, recognition.error.status, recognition.error.message);
+  }
+
+  try {
+    const { route } = recognition;
+    const hasBody = request.method !== "GET" && request.method !== "HEAD";
+    const body = hasBody ? await request.arrayBuffer() : null;
+    const lookup = modelOf(route, body);
+    if ("error" in lookup) return lookup.error;
+    return await forward(
+      { method: request.method, url, headers: request.headers, body, signal: request.signal, route, model: lookup.model },
+      services,
+    );
+  } catch (error) {
+    return unexpected(style, error, services);
+  }
+}

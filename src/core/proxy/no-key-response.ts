@@ -1,0 +1,52 @@
+import type { ApiStyle } from "../api-style";
+import { errorResponse } from "../error-response";
+import type { Lease } from "../key-pool";
+
+type Refusal = Exclude<Lease, { keyId: string }>;
+
+function describeWait(seconds: number): string {
+  if (seconds < 90) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** The answer when no key can take the request: what happened, and when to come back. */
+export function noKeyResponse(style: ApiStyle, model: string | null, lease: Refusal, now: number): Response {
+  const subject = model === null ? "this request" : `model ${model}`;
+  switch (lease.cause) {
+    case "no-keys":
+      return errorResponse(style, 503, "The proxy has no Gemini API keys: set the API_KEYS secret.", {
+        headers: { "x-should-retry": "false" },
+        code: "no_api_keys",
+      });
+    case "disabled":
+      return errorResponse(
+        style,
+        503,
+        "Google rejected every API key of this proxy (invalid or suspended). Check API_KEYS; /stat shows each key's reason.",
+        { headers: { "x-should-retry": "false" }, code: "api_keys_disabled" },
+      );
+    case "all-tried":
+      return errorResponse(style, 503, `Every available API key failed for ${subject}; try again shortly.`, {
+        code: "upstream_unavailable",
+      });
+    case "exhausted": {
+      const freeAt = lease.freeAt ?? lease.resetAt;
+      const seconds = Math.max(1, Math.ceil((freeAt - now) / 1000));
+      // When the first key frees only at the daily reset, an SDK retrying now would just burn time.
+      const today = freeAt < lease.resetAt;
+      const when = today
+        ? `the first key frees up in ${describeWait(seconds)}`
+        : `quotas reset at midnight Pacific time, in ${describeWait(seconds)}`;
+      return errorResponse(style, 429, `All API keys of this proxy are out of quota for ${subject}; ${when}.`, {
+        headers: {
+          "retry-after": String(seconds),
+          "retry-after-ms": String(seconds * 1000),
+          "x-should-retry": String(today),
+        },
+        code: "all_keys_exhausted",
+      });
+    }
+  }
+}

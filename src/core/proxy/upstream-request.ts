@@ -1,0 +1,70 @@
+import type { ProxyConfig } from "../config";
+import type { Route } from "../route";
+
+// Client headers that must not reach Google: the client's own credentials, hop-by-hop
+// and platform headers, and the page that made the call (a key restricted to other
+// referrers would be refused, and Google has no need to know it).
+const DROPPED_REQUEST_HEADERS = new Set([
+  "authorization",
+  "x-goog-api-key",
+  "cookie",
+  "host",
+  "content-length",
+  "connection",
+  "keep-alive",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "accept-encoding",
+  "origin",
+  "referer",
+  "forwarded",
+  "x-real-ip",
+  "true-client-ip",
+]);
+
+const DROPPED_PREFIXES = ["cf-", "x-forwarded-", "sec-"];
+
+export function upstreamUrl(route: Route, config: ProxyConfig, clientUrl: URL): string {
+  const query = new URLSearchParams(clientUrl.search);
+  query.delete("key");
+  const search = query.size > 0 ? `?${query}` : "";
+  if (route.style === "openai") return `${config.openaiBase}/${route.endpoint}${search}`;
+  const version = route.version ?? config.defaultVersion;
+  const upload = route.upload ? "/upload" : "";
+  return `${config.geminiBase}${upload}/${version}/${route.resource}${search}`;
+}
+
+export function upstreamHeaders(route: Route, clientHeaders: Headers, secret: string): Headers {
+  const headers = new Headers();
+  for (const [name, value] of clientHeaders) {
+    if (DROPPED_REQUEST_HEADERS.has(name) || DROPPED_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+    headers.set(name, value);
+  }
+  if (route.style === "openai") headers.set("authorization", `Bearer ${secret}`);
+  else headers.set("x-goog-api-key", secret);
+  return headers;
+}
+
+const DROPPED_RESPONSE_HEADERS = new Set([
+  "content-length",
+  "content-encoding",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "alt-svc",
+  "set-cookie",
+  "server",
+]);
+
+/** Upstream response headers worth passing on; the body may be re-framed, so no length. */
+export function clientHeaders(upstream: Headers): Headers {
+  const headers = new Headers();
+  for (const [name, value] of upstream) {
+    if (!DROPPED_RESPONSE_HEADERS.has(name)) headers.append(name, value);
+  }
+  return headers;
+}

@@ -1,0 +1,26 @@
+import type { ProxyConfig } from "./config";
+import type { KeyPool } from "./key-pool";
+import type { KeyRing } from "./key-ring";
+
+/** One line per proxied request: never a key, never prompt contents. */
+export interface RequestLog {
+  method: string;
+  route: string;
+  style: string;
+  model: string | null;
+  /** Positions of the keys tried, in order (`#3`), never the keys. */
+  keys: string[];
+  status: number;
+  attempts: number;
+  ms: number;
+}
+
+/** What the runtime adapter hands the runtime-neutral proxy for each request. */
+export interface ProxyServices {
+  config: ProxyConfig;
+  keyRing: KeyRing;
+  pool: KeyPool;
+  /** Keeps work (usage accounting) alive after the response is returned. */
+  waitUntil(promise: Promise<unknown>): void;
+  log(entry: RequestLog): void;
+}
