@@ -1,0 +1,53 @@
+import { createApp } from "../core/app";
+import { readConfig, type ProxyConfig } from "../core/config";
+import { keyRingFor } from "../core/key-ring";
+import type { ProxyServices } from "../core/services";
+
+export { ApiKeyManager } from "./api-key-manager";
+
+const app = createApp();
+
+/** The one pool every request shares. */
+function keyManager(env: Env) {
+  return env.API_KEY_MANAGER.getByName("pool");
+}
+
+let cachedConfig: { env: Env; config: ProxyConfig } | undefined;
+let warnedOpen = false;
+
+function configFor(env: Env): ProxyConfig {
+  if (cachedConfig?.env !== env) {
+    cachedConfig = { env, config: readConfig(env) };
+    if (cachedConfig.config.proxyTokens.length === 0 && !warnedOpen) {
+      warnedOpen = true;
+      console.warn(
+        "WARNING: PROXY_API_KEY is not set, so anyone who can reach this proxy can spend your Gemini quota. " +
+          "Set it with `npx wrangler secret put PROXY_API_KEY`.",
+      );
+    }
+  }
+  return cachedConfig.config;
+}
+
+async function services(env: Env, ctx: ExecutionContext): Promise<ProxyServices> {
+  const config = configFor(env);
+  return {
+    config,
+    keyRing: await keyRingFor(env.API_KEYS),
+    pool: keyManager(env),
+    waitUntil: (promise) => ctx.waitUntil(promise),
+    log: (entry) => {
+      if (config.logRequests) console.log(JSON.stringify(entry));
+    },
+  };
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    return app.fetch(request, { services: await services(env, ctx) }, ctx);
+  },
+
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(keyManager(env).reset("day"));
+  },
+} satisfies ExportedHandler<Env>;
