@@ -1,21 +1,20 @@
 import { DurableObject } from "cloudflare:workers";
-import type { AcquireRequest, KeyPool, Lease, UsageReport } from "../core/key-pool";
+import type { AcquireRequest, KeyPool, KeyPoolAdmin, Lease, UsageReport } from "../core/key-pool";
 import { keyRingFor } from "../core/key-ring";
 import { KeyStore } from "../core/key-store/key-store";
-import type { SqlRow, SqlRunner, SqlValue } from "../core/key-store/sql";
 import type { StatsSnapshot } from "../core/stats-model";
+import { sqlRunner } from "./sql-runner";
 
 /**
  * The single source of truth for key state and usage: one instance serves the whole
  * pool, so choosing a key and marking it never race. A thin RPC shell over KeyStore.
  */
-export class ApiKeyManager extends DurableObject<Env> implements KeyPool {
+export class ApiKeyManager extends DurableObject<Env> implements KeyPool, KeyPoolAdmin {
   #store: KeyStore | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const sql: SqlRunner = <Row extends SqlRow>(query: string, ...bindings: SqlValue[]) =>
-      ctx.storage.sql.exec<Row>(query, ...bindings).toArray();
+    const sql = sqlRunner(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => {
       const ring = await keyRingFor(env.API_KEYS);
       this.#store = ctx.storage.transactionSync(() => {

@@ -1,3 +1,4 @@
+import type { StatsSnapshot } from "./stats-model";
 import type { KeyFault } from "./upstream-outcome";
 
 // The contract between a proxied request and the single source of truth about keys.
@@ -42,4 +43,11 @@ export interface KeyPool {
   acquire(request: AcquireRequest): Promise<Lease>;
   /** Counts a successful request; called off the critical path. */
   recordUsage(report: UsageReport): Promise<void>;
+}
+
+/** What the stats page and the daily reset need besides the request path. */
+export interface KeyPoolAdmin {
+  snapshot(): Promise<StatsSnapshot>;
+  /** `day`: lift marks from before the current quota day (the cron); `all`: lift every mark and disable. */
+  reset(scope: "day" | "all"): Promise<void>;
 }

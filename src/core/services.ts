@@ -1,5 +1,5 @@
 import type { ProxyConfig } from "./config";
-import type { KeyPool } from "./key-pool";
+import type { KeyPool, KeyPoolAdmin } from "./key-pool";
 import type { KeyRing } from "./key-ring";
 
 /** One line per proxied request: never a key, never prompt contents. */
@@ -19,7 +19,7 @@ export interface RequestLog {
 export interface ProxyServices {
   config: ProxyConfig;
   keyRing: KeyRing;
-  pool: KeyPool;
+  pool: KeyPool & KeyPoolAdmin;
   /** Keeps work (usage accounting) alive after the response is returned. */
   waitUntil(promise: Promise<unknown>): void;
   log(entry: RequestLog): void;

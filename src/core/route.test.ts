@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { recognizeRoute, type Recognition } from "./route";
+
+function route(recognition: Recognition) {
+  if (!("route" in recognition)) throw new Error(`expected a route, got ${JSON.stringify(recognition.error)}`);
+  return recognition.route;
+}
+
+describe("recognizeRoute", () => {
+  it("recognises native model actions in every version, with the model from the path", () => {
+    for (const version of ["v1beta", "v1", "v1alpha"]) {
+      expect(route(recognizeRoute(`/${version}/models/gemini-2.5-flash:streamGenerateContent`, "goog-header"))).toEqual({
+        style: "gemini",
+        version,
+        resource: "models/gemini-2.5-flash:streamGenerateContent",
+        upload: false,
+        model: "gemini-2.5-flash",
+        action: "streamGenerateContent",
+      });
+    }
+  });
+
+  it("uses the default version when a native client names none", () => {
+    const found = route(recognizeRoute("/models/gemini-2.5-pro:countTokens", null));
+    expect(found).toMatchObject({ style: "gemini", version: null, model: "gemini-2.5-pro" });
+  });
+
+  it("recognises OpenAI routes under /v1, Google's compat path and the root", () => {
+    for (const path of ["/v1/chat/completions", "/v1beta/openai/chat/completions", "/chat/completions"]) {
+      expect(route(recognizeRoute(path, "bearer"))).toEqual({
+        style: "openai",
+        endpoint: "chat/completions",
+        modelInBody: true,
+        model: null,
+      });
+    }
+    expect(route(recognizeRoute("/v1beta/openai/embeddings", null))).toMatchObject({ endpoint: "embeddings" });
+    expect(route(recognizeRoute("/v1/images/generations", null))).toMatchObject({ endpoint: "images/generations" });
+  });
+
+  it("decides /v1/models and /models by the credential the client used", () => {
+    expect(route(recognizeRoute("/v1/models", "bearer")).style).toBe("openai");
+    expect(route(recognizeRoute("/v1/models", "goog-header")).style).toBe("gemini");
+    expect(route(recognizeRoute("/v1/models", "query")).style).toBe("gemini");
+    expect(route(recognizeRoute("/models", "bearer")).style).toBe("openai");
+    expect(route(recognizeRoute("/v1/models/gemini-2.5-flash", "bearer"))).toMatchObject({
+      style: "openai",
+      endpoint: "models/gemini-2.5-flash",
+    });
+    // An action suffix is native whatever the credential.
+    expect(route(recognizeRoute("/v1/models/gemini-2.5-flash:generateContent", "bearer")).style).toBe("gemini");
+  });
+
+  it("rejects implausible model names with 400 before anything goes upstream", () => {
+    for (const model of ["%3Cimg%20src%3Dx%3E", "a..b", "-flash", "x".repeat(101)]) {
+      const recognition = recognizeRoute(`/v1beta/models/${model}:generateContent`, null);
+      expect(recognition).toMatchObject({ error: { status: 400 } });
+    }
+  });
+
+  it("rejects path tricks that could leave the API prefix", () => {
+    for (const path of [
+      "/v1beta/models/..%2F..%2Fadmin:generateContent",
+      "/v1beta/%2e%2e/secret",
+      "/v1beta//evil.example/models",
+      "/v1beta/models/x%5c..:generateContent",
+      "/v1beta/files/../../x",
+      "/v1beta/models/a%00:generateContent",
+    ]) {
+      expect(recognizeRoute(path, null), path).toMatchObject({ error: { status: 400 } });
+    }
+  });
+
+  it("answers 404 for paths that are no API route, in the style the client speaks", () => {
+    expect(recognizeRoute("/v1beta/openai/nothing", "bearer")).toMatchObject({ error: { status: 404, style: "openai" } });
+    expect(recognizeRoute("/v1beta/models/gemini-2.5-flash:explode", null)).toMatchObject({
+      error: { status: 404, style: "gemini" },
+    });
+    expect(recognizeRoute("/admin", null)).toMatchObject({ error: { status: 404 } });
+  });
+
+  it("passes native resources through with validated segments", () => {
+    expect(route(recognizeRoute("/v1beta/files/abc-123", null))).toMatchObject({ resource: "files/abc-123" });
+    expect(route(recognizeRoute("/v1beta/batches/b1:cancel", null))).toMatchObject({ resource: "batches/b1:cancel" });
+    expect(route(recognizeRoute("/upload/v1beta/files", null))).toMatchObject({ upload: true, resource: "files" });
+  });
+});

@@ -1,0 +1,92 @@
+import { describe, expect, it } from "vitest";
+import { classifyUpstream, parseDuration } from "./upstream-outcome";
+
+const help = { "@type": "type.googleapis.com/google.rpc.Help", links: [{ description: "Learn more", url: "https://ai.google.dev/gemini-api/docs/rate-limits" }] };
+
+function quota429(quotaId: string, retryDelay?: string): string {
+  const details: unknown[] = [
+    {
+      "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+      violations: [{ quotaMetric: "generativelanguage.googleapis.com/generate_content_free_tier_requests", quotaId }],
+    },
+    help,
+  ];
+  if (retryDelay !== undefined) details.push({ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay });
+  return JSON.stringify({
+    error: { code: 429, status: "RESOURCE_EXHAUSTED", message: "You exceeded your current quota. Please retry in 26.04s.", details },
+  });
+}
+
+describe("classifyUpstream", () => {
+  it("reads a per-day QuotaFailure as exhaustion for the day, whatever the detail order", () => {
+    expect(classifyUpstream(429, quota429("GenerateRequestsPerDayPerProjectPerModel-FreeTier", "26s"))).toMatchObject({
+      kind: "quota-day",
+    });
+    const reordered = JSON.parse(quota429("GenerateRequestsPerDayPerProjectPerModel")) as { error: { details: unknown[] } };
+    reordered.error.details.reverse();
+    expect(classifyUpstream(429, JSON.stringify(reordered))).toMatchObject({ kind: "quota-day" });
+  });
+
+  it("reads per-minute request and token quotas as a cooldown of retryDelay", () => {
+    expect(classifyUpstream(429, quota429("GenerateRequestsPerMinutePerProjectPerModel-FreeTier", "45.837906927s"))).toEqual({
+      kind: "quota-minute",
+      reason: "You exceeded your current quota. Please retry in 26.04s.",
+      retryAfterMs: 45_838,
+    });
+    expect(classifyUpstream(429, quota429("GenerateContentInputTokensPerModelPerMinute-FreeTier"))).toMatchObject({
+      kind: "quota-minute",
+      retryAfterMs: 60_000,
+    });
+  });
+
+  it("reads the OpenAI-compatible endpoint's array-wrapped envelope", () => {
+    const wrapped = `[${quota429("GenerateRequestsPerDayPerProjectPerModel-FreeTier")}]`;
+    expect(classifyUpstream(429, wrapped)).toMatchObject({ kind: "quota-day" });
+  });
+
+  it("treats a bare 429 as an unknown quota", () => {
+    const bare = JSON.stringify({ error: { code: 429, message: "Resource has been exhausted (e.g. check quota).", status: "RESOURCE_EXHAUSTED" } });
+    expect(classifyUpstream(429, bare)).toEqual({ kind: "quota-unknown", reason: "Resource has been exhausted (e.g. check quota)." });
+    expect(classifyUpstream(429, "<html>Too many</html>")).toMatchObject({ kind: "quota-unknown" });
+  });
+
+  it("disables invalid and suspended keys", () => {
+    const invalid = JSON.stringify({
+      error: {
+        code: 400,
+        message: "API key not valid. Please pass a valid API key.",
+        status: "INVALID_ARGUMENT",
+        details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "API_KEY_INVALID", domain: "googleapis.com" }],
+      },
+    });
+    expect(classifyUpstream(400, invalid)).toMatchObject({ kind: "key-disabled" });
+    const suspended = JSON.stringify({
+      error: { code: 403, message: "Permission denied: Consumer 'api_key:AIzaX' has been suspended.", status: "PERMISSION_DENIED" },
+    });
+    expect(classifyUpstream(403, suspended)).toMatchObject({ kind: "key-disabled" });
+    const denied = JSON.stringify({ error: { code: 403, message: "Your project has been denied access. Please contact support.", status: "PERMISSION_DENIED" } });
+    expect(classifyUpstream(403, denied)).toMatchObject({ kind: "key-disabled" });
+  });
+
+  it("leaves client errors to the client and retries server errors elsewhere", () => {
+    const fileDenied = JSON.stringify({
+      error: { code: 403, message: "You do not have permission to access the File abc or it may not exist.", status: "PERMISSION_DENIED" },
+    });
+    expect(classifyUpstream(403, fileDenied)).toEqual({ kind: "client-error" });
+    const notFound = JSON.stringify({ error: { code: 404, message: "models/x is not found for API version v1beta", status: "NOT_FOUND" } });
+    expect(classifyUpstream(404, notFound)).toEqual({ kind: "client-error" });
+    const location = JSON.stringify({ error: { code: 400, message: "User location is not supported for the API use.", status: "FAILED_PRECONDITION" } });
+    expect(classifyUpstream(400, location)).toEqual({ kind: "client-error" });
+    expect(classifyUpstream(503, '{"error":{"code":503,"message":"The model is overloaded."}}')).toEqual({ kind: "transient" });
+    expect(classifyUpstream(500, "")).toEqual({ kind: "transient" });
+  });
+});
+
+describe("parseDuration", () => {
+  it("parses protobuf durations with fractions", () => {
+    expect(parseDuration("26s")).toBe(26_000);
+    expect(parseDuration("0.5s")).toBe(500);
+    expect(parseDuration("1m")).toBeNull();
+    expect(parseDuration(undefined)).toBeNull();
+  });
+});

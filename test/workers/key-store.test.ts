@@ -1,0 +1,136 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { Lease } from "../../src/core/key-pool";
+import { KeyStore } from "../../src/core/key-store/key-store";
+import { sqlRunner } from "../../src/cloudflare/sql-runner";
+
+// The key store on real Durable Object SQLite storage, with the clock in the test's hands.
+
+const keys = ["a", "b", "c"].map((id, index) => ({ id, masked: `AIza…000${id}`, position: index + 1 }));
+const NOW = Date.parse("2026-12-15T12:00:00Z");
+const DAY_QUOTA = { kind: "quota-day", reason: "You exceeded your current quota" } as const;
+
+let instances = 0;
+
+/** A fresh KeyStore over the storage of a Durable Object nobody else uses. */
+async function withStore<T>(run: (store: KeyStore, reopen: () => KeyStore) => T): Promise<T> {
+  const stub = env.API_KEY_MANAGER.getByName(`key-store-test-${++instances}`);
+  return runInDurableObject(stub, (_instance, state) => {
+    const open = () => new KeyStore(sqlRunner(state.storage.sql));
+    const store = open();
+    store.syncKeys(keys);
+    return run(store, open);
+  });
+}
+
+const keyOf = (lease: Lease) => lease.keyId;
+
+describe("KeyStore", () => {
+  it("hands out the least recently used key per model", async () => {
+    await withStore((store) => {
+      const picks = Array.from({ length: 6 }, () => keyOf(store.acquire({ model: "m1", exclude: [] }, NOW)));
+      expect(picks).toEqual(["a", "b", "c", "a", "b", "c"]);
+      // Another model has its own order.
+      expect(keyOf(store.acquire({ model: "m2", exclude: [] }, NOW))).toBe("a");
+      expect(keyOf(store.acquire({ model: "m1", exclude: ["a"] }, NOW))).toBe("b");
+    });
+  });
+
+  it("marks a key exhausted for one model until Pacific midnight, and records the previous attempt in the same call", async () => {
+    await withStore((store) => {
+      const lease = store.acquire({ model: "m1", exclude: ["a"], failure: { keyId: "a", model: "m1", fault: DAY_QUOTA } }, NOW);
+      expect(keyOf(lease)).toBe("b");
+      for (let i = 0; i < 4; i++) expect(keyOf(store.acquire({ model: "m1", exclude: [] }, NOW))).not.toBe("a");
+      expect(keyOf(store.acquire({ model: "other", exclude: ["b", "c"] }, NOW))).toBe("a");
+      const midnight = Date.parse("2026-12-16T08:00:00Z");
+      expect(keyOf(store.acquire({ model: "m1", exclude: ["b", "c"] }, midnight - 1))).toBeNull();
+      expect(keyOf(store.acquire({ model: "m1", exclude: ["b", "c"] }, midnight))).toBe("a");
+    });
+  });
+
+  it("answers when the first key frees up once every key is marked", async () => {
+    await withStore((store) => {
+      store.recordFailure({ keyId: "a", model: "m", fault: { kind: "quota-minute", reason: "rpm", retryAfterMs: 30_000 } }, NOW);
+      store.recordFailure({ keyId: "b", model: "m", fault: { kind: "quota-minute", reason: "rpm", retryAfterMs: 5_000 } }, NOW);
+      store.recordFailure({ keyId: "c", model: "m", fault: DAY_QUOTA }, NOW);
+      const lease = store.acquire({ model: "m", exclude: [] }, NOW);
+      expect(lease).toEqual({ keyId: null, cause: "exhausted", freeAt: NOW + 5_000, resetAt: Date.parse("2026-12-16T08:00:00Z") });
+      expect(keyOf(store.acquire({ model: "m", exclude: [] }, NOW + 5_000))).toBe("b");
+    });
+  });
+
+  it("escalates repeated bare 429s and forgets them after a success", async () => {
+    await withStore((store) => {
+      const bare = { keyId: "a", model: "m", fault: { kind: "quota-unknown", reason: "Resource has been exhausted" } } as const;
+      store.recordFailure(bare, NOW);
+      const first = store.snapshot(NOW).keys[0]?.models.m?.until;
+      expect(first).toBe(new Date(NOW + 10_000).toISOString());
+      store.recordFailure(bare, NOW + 10_000);
+      expect(store.snapshot(NOW + 10_000).keys[0]?.models.m?.until).toBe(new Date(NOW + 30_000).toISOString());
+      store.recordUsage({ keyId: "a", model: "m", promptTokens: 1, outputTokens: 1 }, NOW + 30_000);
+      store.recordFailure(bare, NOW + 31_000);
+      expect(store.snapshot(NOW + 31_000).keys[0]?.models.m?.until).toBe(new Date(NOW + 41_000).toISOString());
+    });
+  });
+
+  it("disables an invalid key for every model and tells why", async () => {
+    await withStore((store) => {
+      store.recordFailure({ keyId: "b", model: "m", fault: { kind: "key-disabled", reason: "API key not valid." } }, NOW);
+      const picks = new Set(Array.from({ length: 4 }, () => keyOf(store.acquire({ model: "x", exclude: [] }, NOW))));
+      expect(picks).toEqual(new Set(["a", "c"]));
+      expect(store.snapshot(NOW).keys[1]).toMatchObject({ status: "disabled", disabledReason: "API key not valid." });
+    });
+  });
+
+  it("keeps state of kept keys when API_KEYS changes, adds new ones and drops removed ones", async () => {
+    await withStore((store) => {
+      store.recordFailure({ keyId: "a", model: "m", fault: DAY_QUOTA }, NOW);
+      store.syncKeys([{ id: "a", masked: "AIza…000a", position: 1 }, { id: "d", masked: "AIza…000d", position: 2 }]);
+      const snapshot = store.snapshot(NOW);
+      expect(snapshot.keys.map((key) => key.id)).toEqual(["a", "d"]);
+      expect(snapshot.keys[0]?.models.m?.state).toBe("exhausted");
+    });
+  });
+
+  it("counts usage per key, model and Pacific day, with hourly and daily history", async () => {
+    await withStore((store) => {
+      store.recordUsage({ keyId: "a", model: "m", promptTokens: 10, outputTokens: 5 }, NOW);
+      store.recordUsage({ keyId: "a", model: "m", promptTokens: 1, outputTokens: 2 }, NOW + 1);
+      store.recordUsage({ keyId: "b", model: "n", promptTokens: 3, outputTokens: 3 }, NOW);
+      const snapshot = store.snapshot(NOW + 2);
+      expect(snapshot.keys[0]?.models.m).toEqual({ requests: 2, promptTokens: 11, outputTokens: 7, state: "ok" });
+      expect(snapshot.totals).toMatchObject({ requests: 3, promptTokens: 14, outputTokens: 10 });
+      expect(snapshot.history.hourly).toHaveLength(24);
+      expect(snapshot.history.hourly.at(-1)?.models).toEqual({ m: 2, n: 1 });
+      expect(snapshot.history.daily).toHaveLength(30);
+      expect(snapshot.history.daily.at(-1)).toEqual({ start: "2026-12-15", models: { m: 2, n: 1 } });
+      // The next Pacific day starts from zero.
+      expect(store.snapshot(Date.parse("2026-12-16T08:00:00Z")).totals.requests).toBe(0);
+    });
+  });
+
+  it("daily reset lifts yesterday's marks but not today's, so a cron an hour early in winter does no harm", async () => {
+    await withStore((store) => {
+      const yesterday = Date.parse("2026-12-14T20:00:00Z");
+      store.recordFailure({ keyId: "a", model: "m", fault: { kind: "quota-minute", reason: "x", retryAfterMs: 3 * 86_400_000 } }, yesterday);
+      store.recordFailure({ keyId: "b", model: "m", fault: DAY_QUOTA }, NOW);
+      store.recordFailure({ keyId: "c", model: "m", fault: { kind: "key-disabled", reason: "bad" } }, yesterday);
+      const cronInWinter = Date.parse("2026-12-16T07:00:00Z");
+      store.reset("day", cronInWinter);
+      const snapshot = store.snapshot(cronInWinter);
+      expect(snapshot.keys.map((key) => key.status)).toEqual(["available", "exhausted", "available"]);
+      store.reset("all", cronInWinter);
+      expect(store.snapshot(cronInWinter).keys.map((key) => key.status)).toEqual(["available", "available", "available"]);
+    });
+  });
+
+  it("persists marks and usage across a restart of the store (migrations run once)", async () => {
+    await withStore((store, reopen) => {
+      store.recordFailure({ keyId: "a", model: "m", fault: DAY_QUOTA }, NOW);
+      store.recordUsage({ keyId: "b", model: "m", promptTokens: 1, outputTokens: 1 }, NOW);
+      const again = reopen();
+      expect(again.snapshot(NOW).keys.map((key) => key.models.m?.state)).toEqual(["exhausted", "ok", undefined]);
+    });
+  });
+});
