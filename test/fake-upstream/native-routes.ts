@@ -1,0 +1,99 @@
+// Google's native Generative Language routes: /{v}/models, /{v}/models/{m} and
+// /{v}/models/{m}:{action} for v1beta, v1 and v1alpha.
+
+import { bearerOnNativeRoute, missingKey, routeNotFound } from "./error-bodies.ts";
+import type { Exchange } from "./exchange.ts";
+import { nativeApiKey } from "./auth.ts";
+import { generateResponse, newResponseId, streamResponses } from "./gemini-payloads.ts";
+import { field } from "./json-access.ts";
+import { describeModel, listPage } from "./model-catalog.ts";
+import { admit } from "./model-gate.ts";
+import type { Admitted } from "./model-gate.ts";
+import { bareModelName } from "./model-name.ts";
+import { defaultChunkCount, defaultReplyText, embeddingFor, splitIntoChunks } from "./reply-content.ts";
+import { sendError, sendJson } from "./respond.ts";
+import { geminiSseEvent, jsonArrayPieces } from "./sse.ts";
+import { sendStream } from "./stream-writer.ts";
+import { promptText } from "./tokens.ts";
+
+const NATIVE_PATH = /^\/(v1beta|v1|v1alpha)\/models(?:\/([^/:]+)(?::([A-Za-z]+))?)?\/?$/;
+const METERED_ACTIONS = new Set(["generateContent", "streamGenerateContent"]);
+const OPERATION_ACTIONS = new Set(["batchGenerateContent", "asyncBatchEmbedContent", "predictLongRunning"]);
+
+export function isNativePath(path: string): boolean {
+  return /^\/(v1beta|v1|v1alpha)\//.test(path);
+}
+
+function embeddingDimensions(request: unknown): number | undefined {
+  const dims = field(request, "outputDimensionality");
+  return typeof dims === "number" && dims > 0 ? Math.min(dims, 3072) : undefined;
+}
+
+function answerAction(ex: Exchange, model: string, action: string, admitted: Admitted): Promise<void> | void {
+  const { body, shape, promptTokens } = admitted;
+  const text = shape.text ?? defaultReplyText;
+  switch (action) {
+    case "generateContent":
+      return sendJson(
+        ex,
+        200,
+        generateResponse({ text, replySoFar: text, final: true, model, promptTokens, responseId: newResponseId() }),
+      );
+    case "streamGenerateContent": {
+      const responses = streamResponses(splitIntoChunks(text, shape.chunks ?? defaultChunkCount), model, promptTokens);
+      const timing = { chunkDelayMs: shape.chunkDelayMs ?? 0, resetAfterChunks: shape.resetAfterChunks };
+      if (ex.url.searchParams.get("alt") === "sse") {
+        return sendStream(ex, { contentType: "text/event-stream", pieces: responses.map(geminiSseEvent), ...timing });
+      }
+      return sendStream(ex, { contentType: "application/json; charset=UTF-8", ...jsonArrayPieces(responses), ...timing });
+    }
+    case "countTokens":
+      return sendJson(ex, 200, { totalTokens: promptTokens, promptTokensDetails: [{ modality: "TEXT", tokenCount: promptTokens }] });
+    case "embedContent":
+      return sendJson(ex, 200, { embedding: { values: embeddingFor(promptText(body), embeddingDimensions(body)) } });
+    case "batchEmbedContents": {
+      const requests = field(body, "requests");
+      const list: unknown[] = Array.isArray(requests) ? requests : [];
+      return sendJson(ex, 200, {
+        embeddings: list.map((request) => ({ values: embeddingFor(promptText(request), embeddingDimensions(request)) })),
+      });
+    }
+    case "predict":
+      return sendJson(ex, 200, { predictions: [] });
+    default:
+      return sendJson(
+        ex,
+        200,
+        OPERATION_ACTIONS.has(action) ? { name: `operations/${newResponseId()}`, metadata: {}, done: false } : {},
+      );
+  }
+}
+
+export async function handleNative(ex: Exchange): Promise<void> {
+  const { entry, req, url } = ex;
+  entry.dialect = "native";
+  const match = NATIVE_PATH.exec(url.pathname);
+  const [, apiVersion, rawModel, action] = match ?? [];
+  entry.apiVersion = apiVersion ?? null;
+  const method = req.method ?? "GET";
+  const expected = action === undefined ? "GET" : "POST";
+  if (match === null || method !== expected) return sendError(ex, routeNotFound(url.pathname));
+
+  const model = rawModel === undefined ? null : bareModelName(decodeURIComponent(rawModel));
+  entry.model = model;
+  entry.action = action ?? (model === null ? "listModels" : "getModel");
+  const key = nativeApiKey(req, url);
+  if (key === undefined) return sendError(ex, entry.authorizationHeaderPresent ? bearerOnNativeRoute() : missingKey());
+  entry.apiKey = key;
+
+  const admitted = await admit(ex, {
+    key,
+    model,
+    action: action ?? "get",
+    metered: action !== undefined && METERED_ACTIONS.has(action),
+  });
+  if (admitted === null) return;
+  if (model === null) return sendJson(ex, 200, listPage(url.searchParams.get("pageSize"), url.searchParams.get("pageToken")));
+  if (action === undefined) return sendJson(ex, 200, describeModel(model));
+  await answerAction(ex, model, action, admitted);
+}

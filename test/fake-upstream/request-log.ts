@@ -1,0 +1,72 @@
+// Everything the fake saw, so tests can assert what the proxy sent upstream (which key,
+// where the key travelled, whether the client hung up) without trusting the proxy's word.
+
+import type { IncomingMessage } from "node:http";
+import { REDACTED_MARKER } from "./types.ts";
+import type { LogFilter, LogSnapshot, RequestLogEntry } from "./types.ts";
+
+/** Bounds memory during long benchmark runs; counters stay exact beyond it. */
+const MAX_ENTRIES = 50_000;
+const CREDENTIAL_HEADERS = new Set(["authorization", "x-goog-api-key", "cookie", "proxy-authorization"]);
+
+export function redactedQuery(url: URL): { query: Record<string, string>; keyInQuery: boolean } {
+  const query: Record<string, string> = {};
+  let keyInQuery = false;
+  for (const [name, value] of url.searchParams) {
+    if (name === "key") keyInQuery = true;
+    query[name] = name === "key" ? REDACTED_MARKER : value;
+  }
+  return { query, keyInQuery };
+}
+
+export function redactedHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    headers[name] = CREDENTIAL_HEADERS.has(name) ? REDACTED_MARKER : Array.isArray(value) ? value.join(", ") : value;
+  }
+  return headers;
+}
+
+export class RequestLog {
+  #entries: RequestLogEntry[] = [];
+  #successes = new Map<string, Map<string, number>>();
+  #nextId = 1;
+
+  reset(): void {
+    this.#entries = [];
+    this.#successes.clear();
+  }
+
+  nextId(): number {
+    return this.#nextId++;
+  }
+
+  add(entry: RequestLogEntry): void {
+    this.#entries.push(entry);
+    if (this.#entries.length > MAX_ENTRIES) this.#entries.splice(0, this.#entries.length - MAX_ENTRIES);
+  }
+
+  countSuccess(key: string, model: string): void {
+    const byModel = this.#successes.get(key) ?? new Map<string, number>();
+    byModel.set(model, (byModel.get(model) ?? 0) + 1);
+    this.#successes.set(key, byModel);
+  }
+
+  /** A copy, so later mutation of live entries does not leak into a caller's assertions. */
+  snapshot(filter: LogFilter = {}): LogSnapshot {
+    const requests = this.#entries
+      .filter((entry) => filter.model === undefined || entry.model === filter.model)
+      .filter((entry) => filter.key === undefined || entry.apiKey === filter.key)
+      .map((entry) => structuredClone(entry));
+    const successes: LogSnapshot["successes"] = {};
+    for (const [key, byModel] of this.#successes) {
+      if (filter.key !== undefined && key !== filter.key) continue;
+      for (const [model, count] of byModel) {
+        if (filter.model !== undefined && model !== filter.model) continue;
+        successes[key] = { ...successes[key], [model]: count };
+      }
+    }
+    return { requests, successes };
+  }
+}

@@ -1,0 +1,26 @@
+// Writing complete (non-streamed) answers and keeping the log entry in step with them.
+
+import type { ErrorReply } from "./error-bodies.ts";
+import type { Exchange } from "./exchange.ts";
+
+const JSON_TYPE = "application/json; charset=UTF-8";
+
+/** Records the status and, for a 2xx answer to a model request, the per-key success count. */
+export function markStatus(ex: Exchange, status: number): void {
+  ex.entry.status = status;
+  const { apiKey, model } = ex.entry;
+  if (status >= 200 && status < 300 && apiKey !== null && model !== null) ex.state.requests.countSuccess(apiKey, model);
+}
+
+export function sendJson(ex: Exchange, status: number, body: unknown): void {
+  if (ex.res.destroyed || ex.res.headersSent) return;
+  const text = JSON.stringify(body);
+  ex.res.writeHead(status, { "content-type": JSON_TYPE, "content-length": Buffer.byteLength(text) });
+  ex.res.end(text);
+  markStatus(ex, status);
+}
+
+/** OpenAI-compatible routes wrap Google's envelope in a JSON array, as Google does. */
+export function sendError(ex: Exchange, reply: ErrorReply): void {
+  sendJson(ex, reply.status, ex.entry.dialect === "openai" ? [reply.body] : reply.body);
+}

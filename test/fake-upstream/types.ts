@@ -1,0 +1,128 @@
+// Configuration and log shapes shared by the fake's control surface (HTTP and in-process).
+
+export type OutcomeKind =
+  | "ok"
+  | "quota-day"
+  | "quota-minute"
+  | "quota-tokens"
+  | "bare-429"
+  | "invalid-key"
+  | "suspended"
+  | "denied-project"
+  | "server-error"
+  | "overloaded"
+  | "location"
+  | "bad-request";
+
+export interface ScriptedOutcome {
+  kind: OutcomeKind;
+  /** Protobuf Duration such as "0.8s"; only the quota kinds carry one. */
+  retryDelay?: string;
+}
+
+export type OutcomeSpec = OutcomeKind | ScriptedOutcome;
+
+export interface KeyConfig {
+  key: string;
+  invalid?: boolean;
+  suspended?: boolean;
+  /** Keys naming the same project share one quota, as on Google. */
+  project?: string;
+}
+
+export interface WindowQuota {
+  limit: number;
+  /** Sliding window length; defaults to 60 000. */
+  windowMs?: number;
+  /** Duration reported in RetryInfo; defaults to the time until the window frees a slot. */
+  retryDelay?: string;
+}
+
+export interface QuotaConfig {
+  /** Exactly one of key or project. A key that belongs to a project uses the project's limits if any. */
+  key?: string;
+  project?: string;
+  model: string;
+  /** Successful generate-type requests allowed until reset. */
+  perDay?: number;
+  /** Successful generate-type requests per sliding window. */
+  perMinute?: WindowQuota;
+  /** Prompt tokens of successful generate-type requests per sliding window. */
+  tokensPerMinute?: WindowQuota;
+}
+
+export interface ScriptConfig {
+  key: string;
+  /** Without a model the outcomes apply to any request made with the key. */
+  model?: string;
+  outcomes: OutcomeSpec[];
+}
+
+export interface ModelShape {
+  model: string;
+  /** Number of streamed chunks; defaults to 3. */
+  chunks?: number;
+  chunkDelayMs?: number;
+  text?: string;
+  /** Hang this long before sending status and headers (any response for the model). */
+  firstByteDelayMs?: number;
+  /** Destroy the socket after this many streamed chunks, before the stream ends cleanly. */
+  resetAfterChunks?: number;
+}
+
+export type Dialect = "native" | "openai";
+
+export interface RequestLogEntry {
+  id: number;
+  /** Epoch milliseconds when the request arrived. */
+  at: number;
+  method: string;
+  path: string;
+  /** Query parameters; a `key` value is replaced by REDACTED_MARKER. */
+  query: Record<string, string>;
+  keyInQuery: boolean;
+  dialect: Dialect | null;
+  apiVersion: string | null;
+  action: string | null;
+  /** The key the request authenticated with (null if none). */
+  apiKey: string | null;
+  /** Model without the `models/` prefix (null for routes without one). */
+  model: string | null;
+  /** Null while the response has not started (e.g. during firstByteDelayMs). */
+  status: number | null;
+  authorizationHeaderPresent: boolean;
+  googApiKeyHeaderPresent: boolean;
+  /** All request headers; credential-bearing values replaced by REDACTED_MARKER. */
+  headers: Record<string, string>;
+  bodyBytes: number;
+  streamed: boolean;
+  /** The client closed the connection before the response ended. */
+  clientAborted: boolean;
+  /** The fake destroyed the socket on purpose (resetAfterChunks). */
+  serverReset: boolean;
+  /** Epoch milliseconds when the response ended or the connection closed. */
+  endedAt: number | null;
+}
+
+export interface LogFilter {
+  model?: string;
+  key?: string;
+}
+
+export interface LogSnapshot {
+  requests: RequestLogEntry[];
+  /** successes[apiKey][model]: count of 2xx responses to model-bearing requests. */
+  successes: Record<string, Record<string, number>>;
+}
+
+/** The control operations, identical in-process and over HTTP. */
+export interface FakeControl {
+  reset(): void;
+  setKey(config: KeyConfig): void;
+  setQuota(config: QuotaConfig): void;
+  script(config: ScriptConfig): void;
+  setModel(shape: ModelShape): void;
+  log(filter?: LogFilter): LogSnapshot;
+}
+
+export const REDACTED_MARKER = "<redacted>";

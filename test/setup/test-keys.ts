@@ -1,0 +1,13 @@
+// Fake but realistic-looking Gemini keys (AIzaSy + 33 URL-safe characters, as Google's
+// keys are), fixed so failures reproduce and redaction tests can search for them.
+
+export const poolKeys: readonly string[] = [
+  "AIzaSyjitNKNMxTe-pkITU2tyralicIah2B6AQj",
+  "AIzaSyW79881gigEdniBNAJeH6KSCYeaRSTu0ab",
+  "AIzaSyjMUcgxgULlDy8qCMnxvf9rBfb6fHInqyW",
+  "AIzaSy1miupZXv3W5i3H2sB9xlPBDgQLHLcwlD4",
+  "AIzaSyMJAJorIufstzLrxu7HaTRGEgBTflpXwGX",
+  "AIzaSyIZ089G_03HZAKndMv6lsX-afg3bkDy7r-",
+];
+
+export const proxyToken = "test-proxy-token";
