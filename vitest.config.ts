@@ -17,6 +17,7 @@ export default defineConfig({
                 OPENAI_UPSTREAM_URL: `${inject("upstreamOrigin")}/v1beta/openai`,
                 API_KEYS: inject("poolKeys").join(","),
                 PROXY_API_KEY: inject("proxyToken"),
+                LOG_REQUESTS: "false",
               },
             },
           })),

@@ -85,7 +85,8 @@ export class KeyStore {
       return { keyId: best.id };
     }
     const resetAt = nextQuotaReset(now);
-    const marked = rows.filter((row) => row.until !== null && !excluded.has(row.id));
+    // Keys this request already tried count too: their marks say when to come back.
+    const marked = rows.filter((row) => row.until !== null);
     const freeAt = marked.length === 0 ? null : Math.min(...marked.map((row) => row.until ?? Infinity));
     const cause =
       marked.length > 0 ? "exhausted" : rows.length > 0 ? "all-tried" : this.#keyCount() > 0 ? "disabled" : "no-keys";
