@@ -8,6 +8,9 @@ export interface ProxyEnv {
   API_KEYS?: string;
   PROXY_API_KEY?: string;
   LOG_REQUESTS?: string;
+  UPSTREAM_TIMEOUT_MS?: string;
+  STREAM_IDLE_TIMEOUT_MS?: string;
+  MAX_BODY_BYTES?: string;
 }
 
 export interface ProxyConfig {
@@ -20,10 +23,29 @@ export interface ProxyConfig {
   /** Accepted client tokens; empty means the proxy is open to anyone. */
   proxyTokens: string[];
   logRequests: boolean;
+  /** How long an upstream attempt may take to answer with status and headers. */
+  firstByteTimeoutMs: number;
+  /** Longest silence allowed between two chunks of a streamed response. */
+  streamIdleTimeoutMs: number;
+  /** Larger request bodies are refused with 413 before anything goes upstream. */
+  maxBodyBytes: number;
 }
 
 const GEMINI_DEFAULT = "https://generativelanguage.googleapis.com/v1beta";
 const OPENAI_DEFAULT = "https://generativelanguage.googleapis.com/v1beta/openai";
+
+// A non-streaming answer of a thinking model can take minutes to start; a stream that
+// has started and then says nothing for a minute is stuck.
+const DEFAULT_FIRST_BYTE_TIMEOUT_MS = 300_000;
+const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 60_000;
+// Inline media (images, audio, PDFs) travels base64-encoded in the JSON body; Google's
+// inline limit is 20 MB of data, so this leaves room without letting a body exhaust memory.
+const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+function positiveNumber(raw: string | undefined, fallback: number): number {
+  const value = Number(raw);
+  return raw !== undefined && raw !== "" && Number.isFinite(value) && value > 0 ? value : fallback;
+}
 
 function withoutTrailingSlash(url: string): string {
   return url.replace(/\/+$/, "");
@@ -41,5 +63,8 @@ export function readConfig(env: ProxyEnv): ProxyConfig {
     openaiBase: withoutTrailingSlash(env.OPENAI_UPSTREAM_URL || OPENAI_DEFAULT),
     proxyTokens: parseProxyTokens(env.PROXY_API_KEY),
     logRequests: env.LOG_REQUESTS !== "false",
+    firstByteTimeoutMs: positiveNumber(env.UPSTREAM_TIMEOUT_MS, DEFAULT_FIRST_BYTE_TIMEOUT_MS),
+    streamIdleTimeoutMs: positiveNumber(env.STREAM_IDLE_TIMEOUT_MS, DEFAULT_STREAM_IDLE_TIMEOUT_MS),
+    maxBodyBytes: positiveNumber(env.MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES),
   };
 }

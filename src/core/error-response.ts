@@ -31,6 +31,19 @@ export interface ProxyErrorOptions {
   code?: string;
 }
 
+/** The error object the caller's SDK parses, for a response body or an SSE `data:` event. */
+export function errorBody(style: ApiStyle, status: number, message: string, code?: string): object {
+  return style === "openai"
+    ? {
+        error: {
+          message,
+          type: OPENAI_TYPE[status] ?? (status >= 500 ? "server_error" : "invalid_request_error"),
+          code: code ?? null,
+        },
+      }
+    : { error: { code: status, message, status: GOOGLE_STATUS[status] ?? "UNKNOWN" } };
+}
+
 /** A JSON error produced by the proxy itself, shaped the way the caller's SDK parses errors. */
 export function errorResponse(
   style: ApiStyle,
@@ -38,17 +51,7 @@ export function errorResponse(
   message: string,
   options: ProxyErrorOptions = {},
 ): Response {
-  const body =
-    style === "openai"
-      ? {
-          error: {
-            message,
-            type: OPENAI_TYPE[status] ?? (status >= 500 ? "server_error" : "invalid_request_error"),
-            code: options.code ?? null,
-          },
-        }
-      : { error: { code: status, message, status: GOOGLE_STATUS[status] ?? "UNKNOWN" } };
   const headers = new Headers(options.headers);
   headers.set("content-type", "application/json; charset=utf-8");
-  return new Response(JSON.stringify(body), { status, headers });
+  return new Response(JSON.stringify(errorBody(style, status, message, options.code)), { status, headers });
 }

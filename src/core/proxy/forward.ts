@@ -1,15 +1,19 @@
-import type { AttemptFailure, Lease } from "../key-pool";
+import type { ApiStyle } from "../api-style";
+import { errorBody, errorResponse } from "../error-response";
+import type { AcquireRequest, AttemptFailure, Lease } from "../key-pool";
+import type { PoolKey } from "../key-ring";
 import type { Route } from "../route";
 import type { ProxyServices } from "../services";
 import { classifyUpstream } from "../upstream-outcome";
-import { errorResponse } from "../error-response";
 import type { TokenUsage } from "../usage-scanner";
 import { meteredBody } from "./metered-body";
 import { noKeyResponse } from "./no-key-response";
 import { clientHeaders, upstreamHeaders, upstreamUrl } from "./upstream-request";
 
-/** 5xx and network failures are worth a few other keys, not the whole pool. */
+/** 5xx, timeouts and network failures are worth a few other keys, not the whole pool. */
 const MAX_TRANSIENT_FAILURES = 3;
+/** The key manager answers in milliseconds; this long means it is stuck. */
+const POOL_TIMEOUT_MS = 10_000;
 
 export interface ForwardRequest {
   method: string;
@@ -23,26 +27,56 @@ export interface ForwardRequest {
   model: string | null;
 }
 
+class Timeout extends Error {}
+
+function within<T>(promise: Promise<T>, ms: number, onTimeout?: () => void): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout?.();
+      reject(new Timeout());
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** A response whose body, if any, has been redacted; used when an error goes back as it came. */
 function redactedResponse(status: number, headers: Headers, body: string, services: ProxyServices): Response {
   return new Response(services.keyRing.redact(body), { status, headers: clientHeaders(headers) });
 }
 
+/** An SSE error event in the caller's style, for a stream that broke after it started. */
+function sseErrorEvent(style: ApiStyle, cause: "stalled" | "reset"): Uint8Array {
+  const [status, message] =
+    cause === "stalled"
+      ? [504, "The Gemini API stopped sending in the middle of the stream."]
+      : [502, "The connection to the Gemini API broke in the middle of the stream."];
+  return new TextEncoder().encode(`data: ${JSON.stringify(errorBody(style, status, message, "stream_interrupted"))}\n\n`);
+}
+
 /** Streams a successful body through and counts it, with its tokens, once it has ended. */
-function metered(body: ReadableStream<Uint8Array>, keyId: string, model: string, services: ProxyServices) {
+function metered(upstream: Response, key: PoolKey, model: string | null, style: ApiStyle, services: ProxyServices) {
+  if (upstream.body === null) return null;
   let ended: (usage: TokenUsage | null) => void = () => undefined;
-  // Registered now, while the request is surely alive; settled when the body ends.
-  services.waitUntil(
-    new Promise<TokenUsage | null>((resolve) => (ended = resolve)).then((usage) =>
-      services.pool.recordUsage({
-        keyId,
-        model,
-        promptTokens: usage?.promptTokens ?? 0,
-        outputTokens: usage?.outputTokens ?? 0,
-      }),
-    ),
-  );
-  return meteredBody(body, (usage) => ended(usage));
+  if (model !== null) {
+    // Registered now, while the request is surely alive; settled when the body ends.
+    services.waitUntil(
+      new Promise<TokenUsage | null>((resolve) => (ended = resolve)).then((usage) =>
+        services.pool.recordUsage({
+          keyId: key.id,
+          model,
+          promptTokens: usage?.promptTokens ?? 0,
+          outputTokens: usage?.outputTokens ?? 0,
+        }),
+      ),
+    );
+  }
+  const isEventStream = upstream.headers.get("content-type")?.includes("text/event-stream") ?? false;
+  return meteredBody(upstream.body, {
+    idleTimeoutMs: services.config.streamIdleTimeoutMs,
+    onEnd: (usage) => ended(usage),
+    failureTail: (cause) => (isEventStream ? sseErrorEvent(style, cause) : null),
+  });
 }
 
 /**
@@ -52,6 +86,7 @@ function metered(body: ReadableStream<Uint8Array>, keyId: string, model: string,
  */
 export async function forward(request: ForwardRequest, services: ProxyServices): Promise<Response> {
   const { route, model } = request;
+  const { style } = route;
   const started = Date.now();
   const tried: string[] = [];
   let failure: AttemptFailure | undefined;
@@ -62,7 +97,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     services.log({
       method: request.method,
       route: route.style === "openai" ? route.endpoint : route.resource,
-      style: route.style,
+      style,
       model,
       keys: tried.map((id) => `#${services.keyRing.byId(id)?.position ?? "?"}`),
       status: response.status,
@@ -71,46 +106,81 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     });
     return response;
   };
+  const transient = (response: Response): Response | undefined => {
+    lastTransient = response;
+    return ++transientFailures >= MAX_TRANSIENT_FAILURES ? finish(response) : undefined;
+  };
 
   for (;;) {
-    const lease: Lease = await services.pool.acquire({ model, exclude: tried, ...(failure && { failure }) });
+    const acquire: AcquireRequest = { model, exclude: tried, ...(failure && { failure }) };
+    let lease: Lease;
+    try {
+      lease = await within(services.pool.acquire(acquire), POOL_TIMEOUT_MS);
+    } catch (error) {
+      const detail = error instanceof Timeout ? "did not answer in time" : services.keyRing.redact(String(error));
+      return finish(
+        errorResponse(style, 503, `The proxy's key manager is unavailable (${detail}); try again shortly.`, {
+          code: "key_manager_unavailable",
+        }),
+      );
+    }
     failure = undefined;
-    if (lease.keyId === null) return finish(lastTransient ?? noKeyResponse(route.style, model, lease, Date.now()));
+    if (lease.keyId === null) return finish(lastTransient ?? noKeyResponse(style, model, lease, Date.now()));
     tried.push(lease.keyId);
     const key = services.keyRing.byId(lease.keyId);
     // The pool and this process disagree on API_KEYS only during a deploy; skip the stranger.
     if (key === undefined) continue;
 
+    // One controller per attempt: it ends a stalled attempt and, through the client's
+    // signal, an attempt whose client has gone away.
+    const attempt = new AbortController();
+    const signal = request.signal ? AbortSignal.any([attempt.signal, request.signal]) : attempt.signal;
     let upstream: Response;
     try {
-      upstream = await fetch(upstreamUrl(route, services.config, request.url), {
-        method: request.method,
-        headers: upstreamHeaders(route, request.headers, key.secret),
-        body: request.body,
-        redirect: "manual",
-        ...(request.signal && { signal: request.signal }),
-      });
+      upstream = await within(
+        fetch(upstreamUrl(route, services.config, request.url), {
+          method: request.method,
+          headers: upstreamHeaders(route, request.headers, key.secret),
+          body: request.body,
+          redirect: "manual",
+          signal,
+        }),
+        services.config.firstByteTimeoutMs,
+        () => attempt.abort(),
+      );
     } catch (error) {
       if (request.signal?.aborted) throw error;
-      const message = services.keyRing.redact(error instanceof Error ? error.message : String(error));
-      lastTransient = errorResponse(route.style, 502, `Could not reach the Gemini API: ${message}`, {
-        code: "upstream_unreachable",
-      });
-      if (++transientFailures >= MAX_TRANSIENT_FAILURES) return finish(lastTransient);
+      const message =
+        error instanceof Timeout
+          ? errorResponse(style, 504, `The Gemini API did not answer within ${services.config.firstByteTimeoutMs} ms.`, {
+              code: "upstream_timeout",
+            })
+          : errorResponse(
+              style,
+              502,
+              `Could not reach the Gemini API: ${services.keyRing.redact(error instanceof Error ? error.message : String(error))}`,
+              { code: "upstream_unreachable" },
+            );
+      const done = transient(message);
+      if (done) return done;
       continue;
     }
 
     if (upstream.ok) {
-      const body = upstream.body === null || model === null ? upstream.body : metered(upstream.body, key.id, model, services);
-      return finish(new Response(body, { status: upstream.status, headers: clientHeaders(upstream.headers) }));
+      return finish(
+        new Response(metered(upstream, key, model, style, services), {
+          status: upstream.status,
+          headers: clientHeaders(upstream.headers),
+        }),
+      );
     }
 
     const text = await upstream.text();
     const outcome = classifyUpstream(upstream.status, text);
     if (outcome.kind === "client-error") return finish(redactedResponse(upstream.status, upstream.headers, text, services));
     if (outcome.kind === "transient") {
-      lastTransient = redactedResponse(upstream.status, upstream.headers, text, services);
-      if (++transientFailures >= MAX_TRANSIENT_FAILURES) return finish(lastTransient);
+      const done = transient(redactedResponse(upstream.status, upstream.headers, text, services));
+      if (done) return done;
       continue;
     }
     lastTransient = undefined;

@@ -5,6 +5,7 @@ import { parseModelId } from "../model-name";
 import { recognizeRoute, type Route } from "../route";
 import type { ProxyServices } from "../services";
 import { forward } from "./forward";
+import { BodyTooLarge, readBody } from "./read-body";
 
 type ModelLookup = { model: string | null } | { error: Response };
 
@@ -58,7 +59,7 @@ export async function handleProxy(request: Request, services: ProxyServices): Pr
   try {
     const { route } = recognition;
     const hasBody = request.method !== "GET" && request.method !== "HEAD";
-    const body = hasBody ? await request.arrayBuffer() : null;
+    const body = hasBody ? await readBody(request, services.config.maxBodyBytes) : null;
     const lookup = modelOf(route, body);
     if ("error" in lookup) return lookup.error;
     return await forward(
@@ -66,6 +67,11 @@ export async function handleProxy(request: Request, services: ProxyServices): Pr
       services,
     );
   } catch (error) {
+    if (error instanceof BodyTooLarge) {
+      return errorResponse(style, 413, `The request body is larger than this proxy's limit of ${services.config.maxBodyBytes} bytes (MAX_BODY_BYTES).`, {
+        code: "request_too_large",
+      });
+    }
     return unexpected(style, error, services);
   }
 }
