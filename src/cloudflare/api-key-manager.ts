@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { AcquireRequest, KeyPool, KeyPoolAdmin, Lease, UsageReport } from "../core/key-pool";
+import type { AcquireRequest, KeyPool, KeyPoolAdmin, Lease, Ownership, UsageReport } from "../core/key-pool";
 import { keyRingFor } from "../core/key-ring";
 import { KeyStore } from "../core/key-store/key-store";
 import type { StatsSnapshot } from "../core/stats-model";
@@ -36,6 +36,18 @@ export class ApiKeyManager extends DurableObject<Env> implements KeyPool, KeyPoo
 
   async recordUsage(report: UsageReport): Promise<void> {
     this.#ready.recordUsage(report, Date.now());
+  }
+
+  async recordOwnership(entries: Ownership[]): Promise<void> {
+    this.#ready.recordOwnership(entries);
+  }
+
+  async forgetResources(names: string[]): Promise<void> {
+    this.#ready.forgetResources(names);
+  }
+
+  async usableKeys(): Promise<string[]> {
+    return this.#ready.usableKeys();
   }
 
   async snapshot(): Promise<StatsSnapshot> {

@@ -18,18 +18,42 @@ export interface AcquireRequest {
   exclude: string[];
   /** The outcome of this request's previous attempt, recorded before choosing. */
   failure?: AttemptFailure;
+  /**
+   * Resources the request uses (`files/abc`, `cachedContents/x`, ...). A known one pins
+   * the request to the key whose project owns it; unknown ones leave the choice free.
+   */
+  resources?: string[];
+  /** A key the request must use, named by the request itself (an upload session). */
+  owner?: string;
+}
+
+/** Who owns a resource, until when the record is worth keeping. */
+export interface Ownership {
+  name: string;
+  keyId: string;
+  expiresAt: number;
 }
 
 export type Lease =
-  | { keyId: string }
+  | {
+      keyId: string;
+      /** True when the key was chosen because it owns a resource of the request. */
+      pinned: boolean;
+    }
   | {
       keyId: null;
-      /** Why nothing is left: no keys configured, all disabled, all marked, or all tried already. */
-      cause: "no-keys" | "disabled" | "exhausted" | "all-tried";
+      /**
+       * Why nothing is left: no keys configured, all disabled, all marked, or all tried
+       * already; or the request's resources belong to different keys, or to a key that
+       * is disabled or gone.
+       */
+      cause: "no-keys" | "disabled" | "exhausted" | "all-tried" | "mixed-owners" | "owner-unavailable";
       /** When the earliest marked key frees up (epoch ms), for Retry-After. */
       freeAt: number | null;
       /** The next quota-day boundary (epoch ms). */
       resetAt: number;
+      /** Set when the refusal concerns the one key that owns the request's resources. */
+      pinned?: true;
     };
 
 export interface UsageReport {
@@ -43,6 +67,12 @@ export interface KeyPool {
   acquire(request: AcquireRequest): Promise<Lease>;
   /** Counts a successful request; called off the critical path. */
   recordUsage(report: UsageReport): Promise<void>;
+  /** Remembers which key created (or can see) resources; awaited when the client will use them next. */
+  recordOwnership(entries: Ownership[]): Promise<void>;
+  /** Forgets resources that were deleted. */
+  forgetResources(names: string[]): Promise<void>;
+  /** The keys not disabled, in pool order: for requests that ask every key (merged lists). */
+  usableKeys(): Promise<string[]>;
 }
 
 /** What the stats page and the daily reset need besides the request path. */

@@ -88,3 +88,14 @@ export function classifyUpstream(status: number, body: string): UpstreamOutcome 
   if (status >= 500 || status === 408) return { kind: "transient" };
   return { kind: "client-error" };
 }
+
+/**
+ * Google's answer to a key whose project cannot see a file, cache or batch: 403 (or 404)
+ * "You do not have permission to access the File ...", "CachedContent not found (or
+ * permission denied)". For a request that uses such a resource another key may succeed.
+ */
+export function isForeignResource(status: number, body: string): boolean {
+  if (status !== 403 && status !== 404) return false;
+  const message = parseGoogleError(body)?.message ?? "";
+  return /do not have permission to access|not found \(or permission denied\)|permission denied/i.test(message);
+}

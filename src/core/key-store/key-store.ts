@@ -1,4 +1,4 @@
-import type { AcquireRequest, AttemptFailure, Lease, UsageReport } from "../key-pool";
+import type { AcquireRequest, AttemptFailure, Lease, Ownership, UsageReport } from "../key-pool";
 import { nextQuotaReset, quotaDay, quotaDayStart } from "../pacific-time";
 import type { StatsSnapshot } from "../stats-model";
 import { markFor, type Mark, type MarkKind } from "./cooldown";
@@ -75,6 +75,19 @@ export class KeyStore {
           );
     const excluded = new Set(request.exclude);
     const lastUsed = this.#lastUsedFor(request.model ?? "");
+    const resetAt = nextQuotaReset(now);
+
+    const owners = this.#owners(request, now);
+    if (owners.length > 1) return { keyId: null, cause: "mixed-owners", freeAt: null, resetAt };
+    if (owners.length === 1) {
+      const owner = rows.find((row) => row.id === owners[0]);
+      if (owner === undefined) return { keyId: null, cause: "owner-unavailable", freeAt: null, resetAt };
+      if (owner.until !== null) return { keyId: null, cause: "exhausted", freeAt: owner.until, resetAt, pinned: true };
+      if (excluded.has(owner.id)) return { keyId: null, cause: "all-tried", freeAt: null, resetAt, pinned: true };
+      lastUsed.set(owner.id, ++this.#tick);
+      return { keyId: owner.id, pinned: true };
+    }
+
     let best: CandidateRow | undefined;
     for (const row of rows) {
       if (row.until !== null || excluded.has(row.id)) continue;
@@ -82,15 +95,51 @@ export class KeyStore {
     }
     if (best !== undefined) {
       lastUsed.set(best.id, ++this.#tick);
-      return { keyId: best.id };
+      return { keyId: best.id, pinned: false };
     }
-    const resetAt = nextQuotaReset(now);
     // Keys this request already tried count too: their marks say when to come back.
     const marked = rows.filter((row) => row.until !== null);
     const freeAt = marked.length === 0 ? null : Math.min(...marked.map((row) => row.until ?? Infinity));
     const cause =
       marked.length > 0 ? "exhausted" : rows.length > 0 ? "all-tried" : this.#keyCount() > 0 ? "disabled" : "no-keys";
     return { keyId: null, cause, freeAt, resetAt };
+  }
+
+  recordOwnership(entries: readonly Ownership[]): void {
+    for (const { name, keyId, expiresAt } of entries) {
+      this.#sql(
+        `INSERT INTO resources (name, key_id, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET key_id = excluded.key_id, expires_at = excluded.expires_at`,
+        name,
+        keyId,
+        expiresAt,
+      );
+    }
+  }
+
+  forgetResources(names: readonly string[]): void {
+    for (const name of names) this.#sql("DELETE FROM resources WHERE name = ?", name);
+  }
+
+  usableKeys(): string[] {
+    return this.#sql<{ id: string }>("SELECT id FROM keys WHERE disabled_reason IS NULL ORDER BY position").map(
+      (row) => row.id,
+    );
+  }
+
+  /** The distinct keys the request is bound to by its own say-so or by the resources it uses. */
+  #owners(request: AcquireRequest, now: number): string[] {
+    const owners = new Set<string>();
+    if (request.owner !== undefined) owners.add(request.owner);
+    for (const name of request.resources ?? []) {
+      const owner = this.#sql<{ key_id: string }>(
+        "SELECT key_id FROM resources WHERE name = ? AND expires_at > ?",
+        name,
+        now,
+      )[0];
+      if (owner !== undefined) owners.add(owner.key_id);
+    }
+    return [...owners];
   }
 
   recordFailure({ keyId, model, fault }: AttemptFailure, now: number): void {
@@ -163,6 +212,7 @@ export class KeyStore {
     this.#sql("UPDATE keys SET disabled_reason = NULL, disabled_at = NULL WHERE disabled_at < ?", dayStart);
     this.#sql("DELETE FROM usage_daily WHERE day < ?", quotaDay(now - DAILY_HISTORY_DAYS * 24 * HOUR_MS));
     this.#sql("DELETE FROM usage_hourly WHERE hour < ?", now - HOURLY_HISTORY_MS);
+    this.#sql("DELETE FROM resources WHERE expires_at <= ?", now);
   }
 
   snapshot(now: number): StatsSnapshot {

@@ -40,6 +40,15 @@ const MIGRATIONS: readonly (readonly string[])[] = [
        PRIMARY KEY (hour, model)
      )`,
   ],
+  [
+    // Files, caches and batches live in the Google project of the key that created them.
+    `CREATE TABLE resources (
+       name TEXT PRIMARY KEY,
+       key_id TEXT NOT NULL,
+       expires_at INTEGER NOT NULL
+     )`,
+    "CREATE INDEX resources_by_expiry ON resources (expires_at)",
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -4,7 +4,8 @@ import type { AcquireRequest, AttemptFailure, Lease } from "../key-pool";
 import type { PoolKey } from "../key-ring";
 import type { Route } from "../route";
 import type { ProxyServices } from "../services";
-import { classifyUpstream } from "../upstream-outcome";
+import { claimResources } from "../resources/claim-resources";
+import { classifyUpstream, isForeignResource } from "../upstream-outcome";
 import type { TokenUsage } from "../usage-scanner";
 import { meteredBody } from "./metered-body";
 import { noKeyResponse } from "./no-key-response";
@@ -12,6 +13,8 @@ import { clientHeaders, upstreamHeaders, upstreamUrl } from "./upstream-request"
 
 /** 5xx, timeouts and network failures are worth a few other keys, not the whole pool. */
 const MAX_TRANSIENT_FAILURES = 3;
+/** Keys asked whether they can see a resource nobody recorded an owner for. */
+const MAX_OWNER_SEARCH = 10;
 /** The key manager answers in milliseconds; this long means it is stuck. */
 const POOL_TIMEOUT_MS = 10_000;
 
@@ -19,12 +22,16 @@ export interface ForwardRequest {
   method: string;
   url: URL;
   headers: Headers;
-  /** Read once so every attempt can replay it; null for bodiless methods. */
-  body: ArrayBuffer | null;
+  /** Read once so every attempt can replay it; a stream only where no retry can happen. */
+  body: ArrayBuffer | ReadableStream<Uint8Array> | null;
   signal: AbortSignal | undefined;
   route: Route;
   /** The model the pool tracks quota for; null when the request is not about one. */
   model: string | null;
+  /** Files, caches and batches the request uses: they pin it to their owner's key. */
+  resources: string[];
+  /** The key an upload session belongs to. */
+  owner?: string;
 }
 
 class Timeout extends Error {}
@@ -90,8 +97,10 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
   const started = Date.now();
   const tried: string[] = [];
   let failure: AttemptFailure | undefined;
-  let lastTransient: Response | undefined;
+  /** The upstream's own answer to give if no key can do better (a 5xx, a foreign-resource 403). */
+  let fallback: Response | undefined;
   let transientFailures = 0;
+  let ownerSearches = 0;
 
   const finish = (response: Response): Response => {
     services.log({
@@ -107,12 +116,18 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     return response;
   };
   const transient = (response: Response): Response | undefined => {
-    lastTransient = response;
+    fallback = response;
     return ++transientFailures >= MAX_TRANSIENT_FAILURES ? finish(response) : undefined;
   };
 
   for (;;) {
-    const acquire: AcquireRequest = { model, exclude: tried, ...(failure && { failure }) };
+    const acquire: AcquireRequest = {
+      model,
+      exclude: tried,
+      ...(failure && { failure }),
+      ...(request.resources.length > 0 && { resources: request.resources }),
+      ...(request.owner !== undefined && { owner: request.owner }),
+    };
     let lease: Lease;
     try {
       lease = await within(services.pool.acquire(acquire), POOL_TIMEOUT_MS);
@@ -125,7 +140,9 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
       );
     }
     failure = undefined;
-    if (lease.keyId === null) return finish(lastTransient ?? noKeyResponse(style, model, lease, Date.now()));
+    if (lease.keyId === null) {
+      return finish(fallback ?? noKeyResponse(style, model, request.resources, lease, Date.now()));
+    }
     tried.push(lease.keyId);
     const key = services.keyRing.byId(lease.keyId);
     // The pool and this process disagree on API_KEYS only during a deploy; skip the stranger.
@@ -167,23 +184,33 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     }
 
     if (upstream.ok) {
-      return finish(
-        new Response(metered(upstream, key, model, style, services), {
-          status: upstream.status,
-          headers: clientHeaders(upstream.headers),
-        }),
-      );
+      const headers = clientHeaders(upstream.headers);
+      if (route.style === "gemini") {
+        const { method, url, resources } = request;
+        const read = await claimResources({ route, method, url, resources, pinned: lease.pinned, keyId: key.id, upstream, headers, services });
+        if (read !== null) return finish(read);
+      }
+      return finish(new Response(metered(upstream, key, model, style, services), { status: upstream.status, headers }));
     }
 
     const text = await upstream.text();
     const outcome = classifyUpstream(upstream.status, text);
-    if (outcome.kind === "client-error") return finish(redactedResponse(upstream.status, upstream.headers, text, services));
+    const answer = redactedResponse(upstream.status, upstream.headers, text, services);
+    if (outcome.kind === "client-error") {
+      // A resource nobody recorded may belong to another key's project: ask a few more.
+      const searchOn = !lease.pinned && request.resources.length > 0 && isForeignResource(upstream.status, text);
+      if (searchOn && ++ownerSearches < MAX_OWNER_SEARCH) {
+        fallback = answer;
+        continue;
+      }
+      return finish(answer);
+    }
     if (outcome.kind === "transient") {
-      const done = transient(redactedResponse(upstream.status, upstream.headers, text, services));
+      const done = transient(answer);
       if (done) return done;
       continue;
     }
-    lastTransient = undefined;
+    fallback = undefined;
     failure = { keyId: key.id, model, fault: { ...outcome, reason: services.keyRing.redact(outcome.reason) } };
   }
 }

@@ -2,7 +2,10 @@ import type { ApiStyle } from "../api-style";
 import { isAcceptedToken, readClientCredential } from "../client-auth";
 import { errorResponse } from "../error-response";
 import { parseModelId } from "../model-name";
-import { recognizeRoute, type Route } from "../route";
+import { mergedList } from "../resources/merged-list";
+import { bodyResources, LISTABLE_COLLECTIONS, pathResource } from "../resources/resource-names";
+import { uploadOwner } from "../resources/upload-session";
+import { recognizeRoute, type NativeRoute, type Route } from "../route";
 import type { ProxyServices } from "../services";
 import { forward } from "./forward";
 import { BodyTooLarge, readBody } from "./read-body";
@@ -27,6 +30,13 @@ function modelOf(route: Route, body: ArrayBuffer | null): ModelLookup {
     return { error: errorResponse("openai", 400, `"${raw.slice(0, 100)}" is not a valid model name.`, { code: "invalid_model" }) };
   }
   return { model };
+}
+
+/** Resources named in the path (`files/abc`) and in the body (file URIs, cachedContent). */
+function resourcesOf(route: NativeRoute, body: ArrayBuffer | null): string[] {
+  const named = pathResource(route.resource);
+  const used = bodyResources(body);
+  return named === null || used.includes(named) ? used : [named, ...used];
 }
 
 function unexpected(style: ApiStyle, error: unknown, services: ProxyServices): Response {
@@ -58,12 +68,29 @@ export async function handleProxy(request: Request, services: ProxyServices): Pr
 
   try {
     const { route } = recognition;
+    if (route.style === "gemini" && request.method === "GET" && LISTABLE_COLLECTIONS.has(route.resource)) {
+      return await mergedList(route, url, request.headers, services);
+    }
+    const owner = route.style === "gemini" && route.upload ? uploadOwner(url) : undefined;
+    // Upload chunks go to the session's one key and are never replayed: stream them through.
+    const streamed = owner !== undefined;
     const hasBody = request.method !== "GET" && request.method !== "HEAD";
-    const body = hasBody ? await readBody(request, services.config.maxBodyBytes) : null;
+    const body = hasBody && !streamed ? await readBody(request, services.config.maxBodyBytes) : null;
     const lookup = modelOf(route, body);
     if ("error" in lookup) return lookup.error;
+    const resources = route.style === "gemini" ? resourcesOf(route, body) : [];
     return await forward(
-      { method: request.method, url, headers: request.headers, body, signal: request.signal, route, model: lookup.model },
+      {
+        method: request.method,
+        url,
+        headers: request.headers,
+        body: streamed ? request.body : body,
+        signal: request.signal,
+        route,
+        model: lookup.model,
+        resources,
+        ...(owner !== undefined && { owner }),
+      },
       services,
     );
   } catch (error) {

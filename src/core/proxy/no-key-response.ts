@@ -12,9 +12,31 @@ function describeWait(seconds: number): string {
 }
 
 /** The answer when no key can take the request: what happened, and when to come back. */
-export function noKeyResponse(style: ApiStyle, model: string | null, lease: Refusal, now: number): Response {
+export function noKeyResponse(
+  style: ApiStyle,
+  model: string | null,
+  resources: readonly string[],
+  lease: Refusal,
+  now: number,
+): Response {
   const subject = model === null ? "this request" : `model ${model}`;
+  const used = resources.join(", ");
   switch (lease.cause) {
+    case "mixed-owners":
+      return errorResponse(
+        style,
+        400,
+        `This request uses ${used}, which were created with different API keys of the pool. Google lets only ` +
+          "the key (project) that created a file or cache use it, so one request cannot use both: create them in one place.",
+        { code: "mixed_resource_owners" },
+      );
+    case "owner-unavailable":
+      return errorResponse(
+        style,
+        403,
+        `${used} belongs to a pool key that is disabled or no longer in API_KEYS; no other key can access it.`,
+        { code: "resource_owner_unavailable" },
+      );
     case "no-keys":
       return errorResponse(style, 503, "The proxy has no Gemini API keys: set the API_KEYS secret.", {
         headers: { "x-should-retry": "false" },
@@ -39,7 +61,8 @@ export function noKeyResponse(style: ApiStyle, model: string | null, lease: Refu
       const when = today
         ? `the first key frees up in ${describeWait(seconds)}`
         : `quotas reset at midnight Pacific time, in ${describeWait(seconds)}`;
-      return errorResponse(style, 429, `All API keys of this proxy are out of quota for ${subject}; ${when}.`, {
+      const who = lease.pinned ? `The API key that owns ${used} is` : "All API keys of this proxy are";
+      return errorResponse(style, 429, `${who} out of quota for ${subject}; ${when}.`, {
         headers: {
           "retry-after": String(seconds),
           "retry-after-ms": String(seconds * 1000),
