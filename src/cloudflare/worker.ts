@@ -3,6 +3,8 @@ import { readConfig, type ProxyConfig } from "../core/config";
 import { keyRingFor } from "../core/key-ring";
 import type { ProxyServices } from "../core/services";
 
+import { workersLiveRuntime } from "./live-runtime";
+
 export { ApiKeyManager } from "./api-key-manager";
 
 const app = createApp();
@@ -39,6 +41,7 @@ async function services(env: Env, ctx: ExecutionContext): Promise<ProxyServices>
     log: (entry) => {
       if (config.logRequests) console.log(JSON.stringify(entry));
     },
+    live: workersLiveRuntime,
   };
 }
 

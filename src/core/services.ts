@@ -1,6 +1,7 @@
 import type { ProxyConfig } from "./config";
 import type { KeyPool, KeyPoolAdmin } from "./key-pool";
 import type { KeyRing } from "./key-ring";
+import type { LiveRuntime } from "./live/live-socket";
 
 /** One line per proxied request: never a key, never prompt contents. */
 export interface RequestLog {
@@ -23,4 +24,6 @@ export interface ProxyServices {
   /** Keeps work (usage accounting) alive after the response is returned. */
   waitUntil(promise: Promise<unknown>): void;
   log(entry: RequestLog): void;
+  /** WebSocket support for the Live API, where the runtime has it. */
+  live?: LiveRuntime;
 }

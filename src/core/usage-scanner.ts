@@ -28,10 +28,10 @@ function toUsage(json: string): TokenUsage | null {
   if (typeof parsed !== "object" || parsed === null) return null;
   const usage = parsed as Record<string, unknown>;
   if ("promptTokenCount" in usage || "candidatesTokenCount" in usage || "totalTokenCount" in usage) {
-    // Thinking tokens are billed as output.
+    // Thinking tokens are billed as output; the Live API says responseTokenCount.
     return {
       promptTokens: count(usage.promptTokenCount),
-      outputTokens: count(usage.candidatesTokenCount) + count(usage.thoughtsTokenCount),
+      outputTokens: count(usage.candidatesTokenCount ?? usage.responseTokenCount) + count(usage.thoughtsTokenCount),
     };
   }
   if ("prompt_tokens" in usage || "completion_tokens" in usage) {

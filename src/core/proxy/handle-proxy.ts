@@ -2,6 +2,7 @@ import type { ApiStyle } from "../api-style";
 import { isAcceptedToken, readClientCredential } from "../client-auth";
 import { errorResponse } from "../error-response";
 import { parseModelId } from "../model-name";
+import { handleLive, matchLivePath } from "../live/live-session";
 import { mergedList } from "../resources/merged-list";
 import { bodyResources, LISTABLE_COLLECTIONS, pathResource } from "../resources/resource-names";
 import { uploadOwner } from "../resources/upload-session";
@@ -50,6 +51,10 @@ function unexpected(style: ApiStyle, error: unknown, services: ProxyServices): R
 /** Everything that is an API call: authenticate, recognise, forward with a pool key. */
 export async function handleProxy(request: Request, services: ProxyServices): Promise<Response> {
   const url = new URL(request.url);
+  const live = matchLivePath(url.pathname);
+  if (live !== null && services.live && request.headers.get("upgrade")?.toLowerCase() === "websocket") {
+    return handleLive(request, url, live, services, services.live);
+  }
   const credential = readClientCredential(request.headers, url);
   const recognition = recognizeRoute(url.pathname, credential?.source ?? null);
   const style = "route" in recognition ? recognition.route.style : recognition.error.style;
