@@ -40,6 +40,16 @@ function closeOutcome(reason: string): UpstreamOutcome {
   return { kind: "client-error" };
 }
 
+/** The model a `{"setup":{"model":"models/..."}}` message names, if it is a valid one. */
+function setupModel(text: string | null): string | null {
+  try {
+    const setup = JSON.parse(text ?? "") as { setup?: { model?: unknown } };
+    return typeof setup.setup?.model === "string" ? parseModelId(setup.setup.model) : null;
+  } catch {
+    return null;
+  }
+}
+
 function upstreamLiveUrl(services: ProxyServices, path: LivePath, key: PoolKey): string {
   const base = services.config.geminiBase.replace(/^http/, "ws");
   const query = new URLSearchParams({ key: key.secret });
@@ -84,13 +94,7 @@ async function runSession(client: LiveSocket, path: LivePath, services: ProxySer
   if (pending.length === 0) await new Promise<void>((resolve) => (wake = resolve));
   const setupFrame = pending.shift();
   if (clientGone || setupFrame === undefined) return;
-  let model: string | null = null;
-  try {
-    const setup = JSON.parse((await messageText(setupFrame)) ?? "") as { setup?: { model?: unknown } };
-    model = typeof setup.setup?.model === "string" ? parseModelId(setup.setup.model) : null;
-  } catch {
-    model = null;
-  }
+  const model = setupModel(await messageText(setupFrame));
   if (model === null) {
     client.close(1007, "The first message must be a setup naming a valid model.");
     return;
