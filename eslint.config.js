@@ -2,9 +2,19 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".wrangler/", "dist/", "worker-configuration.d.ts", "bench/results/"] },
+  { ignores: ["**/node_modules/", "**/.wrangler/", "dist/", "worker-configuration.d.ts", "bench/results/"] },
   js.configs.recommended,
   ...tseslint.configs.strict,
+  {
+    // The /stat page's browser modules (src/core/stats/client) run in browsers, not workerd.
+    files: ["**/*.client.js"],
+    languageOptions: {
+      sourceType: "module",
+      globals: Object.fromEntries(
+        ["window", "document", "location", "fetch", "confirm", "Node", "Intl", "setTimeout", "clearTimeout", "setInterval", "requestAnimationFrame", "cancelAnimationFrame"].map((name) => [name, "readonly"]),
+      ),
+    },
+  },
   {
     rules: {
       "@typescript-eslint/no-explicit-any": "error",

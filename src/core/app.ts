@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { handleProxy } from "./proxy/handle-proxy";
 import type { ProxyServices } from "./services";
+import { statsRoutes } from "./stats/routes";
 
 export interface AppEnv {
   Bindings: { services: ProxyServices };
@@ -35,9 +36,11 @@ export function createApp(): Hono<AppEnv> {
   // Browser clients of the API may call from any origin (the preflight reflects the
   // requested headers, x-goog-api-key and x-stainless-* included); /stat and /api/* stay same-origin.
   app.use("*", async (c, next) => {
-    if (c.req.path.startsWith("/api/") || c.req.path === "/stat") return next();
+    if (c.req.path.startsWith("/api/") || c.req.path === "/stat" || c.req.path.startsWith("/stat/")) return next();
     return cors({ origin: "*", exposeHeaders: EXPOSED_HEADERS, maxAge: 86_400 })(c, next);
   });
+
+  app.route("/", statsRoutes());
 
   app.all("*", (c) => handleProxy(c.req.raw, c.env.services));
 

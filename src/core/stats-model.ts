@@ -55,3 +55,9 @@ export interface StatsSnapshot {
   keys: KeyStats[];
   history: { hourly: HistoryBucket[]; daily: HistoryBucket[] };
 }
+
+/** GET /api/stats: the snapshot plus what the page must know about the proxy itself. */
+export interface StatsApiResponse extends StatsSnapshot {
+  /** False while PROXY_API_KEY is unset: anyone who reaches the proxy can use it (the page warns). */
+  proxyAuthEnabled: boolean;
+}

@@ -1,0 +1,44 @@
+import appScript from "./client/app.client.js";
+import chartScript from "./client/chart.client.js";
+import domScript from "./client/dom.client.js";
+import formatScript from "./client/format.client.js";
+import keysScript from "./client/keys.client.js";
+import summaryScript from "./client/summary.client.js";
+import styles from "./client/stat.client.css";
+
+// The browser side of /stat is real source files in ./client, ES modules importing each
+// other by file name, so editors and ESLint see them as what they are. The bundler
+// inlines each file as a string: wrangler.jsonc's `rules` entry makes `*.client.js` and
+// `*.client.css` Text modules, which both `wrangler dev`/`deploy` and the vitest
+// Workers plugin (it reads the same wrangler.jsonc) honour. Serving them from their
+// own URLs is what lets the page run under a CSP without 'unsafe-inline'.
+
+interface Asset {
+  body: string;
+  contentType: string;
+}
+
+const JS = "text/javascript; charset=utf-8";
+
+const ASSETS = {
+  "app.client.js": { body: appScript, contentType: JS },
+  "chart.client.js": { body: chartScript, contentType: JS },
+  "dom.client.js": { body: domScript, contentType: JS },
+  "format.client.js": { body: formatScript, contentType: JS },
+  "keys.client.js": { body: keysScript, contentType: JS },
+  "summary.client.js": { body: summaryScript, contentType: JS },
+  "stat.client.css": { body: styles, contentType: "text/css; charset=utf-8" },
+} satisfies Record<string, Asset>;
+
+const byName: ReadonlyMap<string, Asset> = new Map(Object.entries(ASSETS));
+
+export const ASSET_PREFIX = "/stat/assets/";
+
+export function assetPath(file: keyof typeof ASSETS): string {
+  return ASSET_PREFIX + file;
+}
+
+/** A browser file by name; only the names above exist. */
+export function findAsset(file: string): Asset | undefined {
+  return byName.get(file);
+}

@@ -1,0 +1,86 @@
+import { html } from "hono/html";
+import type { HtmlEscapedString } from "hono/utils/html";
+import { assetPath } from "./assets";
+import type { StatStrings } from "./strings";
+
+// The HTML of /stat: a static shell the browser script fills from /api/stats, and the
+// login form. No data is rendered here, and every interpolated value goes through
+// Hono's `html` escaping. The dictionary rides along in a data attribute (escaped like
+// any attribute) because the CSP allows no inline script to carry it.
+
+type Markup = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+function head(strings: StatStrings, withScript: boolean): Markup {
+  return html`<head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <meta name="color-scheme" content="light dark" />
+    <meta name="robots" content="noindex" />
+    <title>${strings.title}</title>
+    <link rel="icon" href="data:," />
+    <link rel="stylesheet" href="${assetPath("stat.client.css")}" />
+    ${withScript ? html`<script type="module" src="${assetPath("app.client.js")}"></script>` : ""}
+  </head>`;
+}
+
+export function dashboardPage(strings: StatStrings, authEnabled: boolean): Markup {
+  return html`<!doctype html>
+<html lang="${strings.lang}">
+  ${head(strings, true)}
+  <body data-strings="${JSON.stringify(strings)}">
+    <header class="topbar">
+      <div class="brand">
+        <h1>${strings.title}</h1>
+        <p class="product">${strings.product}</p>
+      </div>
+      <div class="actions">
+        <span id="updated" class="updated" role="status" aria-live="polite">${strings.loading}</span>
+        <button id="reset" type="button" class="button danger">${strings.resetAll}</button>
+        ${authEnabled
+          ? html`<form method="post" action="/stat/logout" class="logout">
+              <button type="submit" class="button quiet">${strings.logout}</button>
+            </form>`
+          : ""}
+      </div>
+    </header>
+    <main>
+      ${authEnabled ? "" : html`<p class="warning" id="open-warning" role="alert">${strings.openWarning}</p>`}
+      <section id="summary" class="summary" aria-label="${strings.requestsToday}"></section>
+      <section class="panel" aria-labelledby="chart-heading">
+        <div class="panel-head">
+          <h2 id="chart-heading">${strings.chartHeading}</h2>
+          <div class="segmented" role="group" aria-label="${strings.chartHeading}">
+            <button type="button" data-range="hourly" aria-pressed="true">${strings.range24h}</button>
+            <button type="button" data-range="daily" aria-pressed="false">${strings.range30d}</button>
+          </div>
+        </div>
+        <div id="chart" class="chart"></div>
+        <ul id="legend" class="legend"></ul>
+      </section>
+      <section class="panel" aria-labelledby="keys-heading">
+        <h2 id="keys-heading">${strings.keysListHeading}</h2>
+        <div id="keys" class="keys"></div>
+      </section>
+    </main>
+  </body>
+</html>`;
+}
+
+export function loginPage(strings: StatStrings, failed: boolean): Markup {
+  return html`<!doctype html>
+<html lang="${strings.lang}">
+  ${head(strings, false)}
+  <body class="login-body">
+    <main class="login">
+      <h1>${strings.loginTitle}</h1>
+      <p>${strings.loginHelp}</p>
+      ${failed ? html`<p class="login-error" role="alert">${strings.loginFailed}</p>` : ""}
+      <form method="post" action="/stat/login">
+        <label for="token">${strings.loginToken}</label>
+        <input id="token" name="token" type="password" autocomplete="current-password" required autofocus />
+        <button type="submit" class="button primary">${strings.loginSubmit}</button>
+      </form>
+    </main>
+  </body>
+</html>`;
+}

@@ -1,0 +1,97 @@
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { createKeyRing } from "../../../src/core/key-ring.ts";
+import { KeyStore } from "../../../src/core/key-store/key-store.ts";
+import type { SqlRow, SqlRunner, SqlValue } from "../../../src/core/key-store/sql.ts";
+
+// A proxy started a minute ago has one hour of history, so its chart is one bar. For the
+// screenshot the README shows, this writes 30 days of plausible earlier traffic into a
+// *stopped* proxy's Durable Object storage, through the key store's own recordUsage (the
+// same code the Durable Object runs, over node:sqlite instead of ctx.storage.sql).
+
+const HOUR_MS = 3_600_000;
+
+/** Share of traffic per model: a few busy ones and a tail, so the chart shows "Other". */
+const MIX: readonly [string, number][] = [
+  ["gemini-2.5-flash", 0.5],
+  ["gemini-2.5-flash-lite", 0.2],
+  ["gemini-2.5-pro", 0.12],
+  ["gemini-2.0-flash", 0.08],
+  ["gemma-3-27b-it", 0.05],
+  ["gemini-embedding-001", 0.03],
+  ["learnlm-2.0-flash-experimental", 0.02],
+];
+
+/** Deterministic, so the screenshot only changes when the page does. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  // mulberry32: 32-bit integer steps only, so no floating-point drift.
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/** Where `wrangler dev --persist-to DIR` keeps the ApiKeyManager's SQLite database (miniflare's layout). */
+async function durableObjectDatabase(persistTo: string): Promise<string> {
+  const root = join(persistTo, "v3", "do");
+  for (const namespace of await readdir(root)) {
+    if (!namespace.endsWith("ApiKeyManager")) continue;
+    // One database per object (named by its id hash) next to miniflare's metadata.sqlite.
+    const files = (await readdir(join(root, namespace))).filter((file) => /^[0-9a-f]{64}\.sqlite$/.test(file));
+    if (files.length === 1) return join(root, namespace, files[0]!);
+  }
+  throw new Error(`no single ApiKeyManager database under ${root}: ${(await readdir(root, { recursive: true })).join(", ")}`);
+}
+
+function runner(db: DatabaseSync): SqlRunner {
+  return <Row extends SqlRow>(query: string, ...bindings: SqlValue[]) =>
+    db.prepare(query).all(...(bindings as SQLInputValue[])) as Row[];
+}
+
+/** Requests in the hour starting at `hour`: busier in the (UTC) afternoon, never zero. */
+function hourlyVolume(hour: number, next: () => number): number {
+  const hourOfDay = new Date(hour).getUTCHours();
+  const daylight = Math.max(0, Math.sin(((hourOfDay - 12) / 24) * 2 * Math.PI));
+  return Math.round(4 + 26 * daylight + 8 * next());
+}
+
+export async function backfillHistory(persistTo: string, keys: readonly string[], now = Date.now()): Promise<void> {
+  const db = new DatabaseSync(await durableObjectDatabase(persistTo));
+  const store = new KeyStore(runner(db));
+  const ids = (await createKeyRing(keys.join(","))).keys.map((key) => key.id);
+  const next = random(20_251_126);
+  const record = (at: number, count: number) => {
+    for (let i = 0; i < count; i++) {
+      let pick = next();
+      const model = MIX.find(([, share]) => (pick -= share) < 0)?.[0] ?? MIX[0]![0];
+      store.recordUsage(
+        {
+          keyId: ids[Math.floor(next() * ids.length)]!,
+          model,
+          promptTokens: Math.round(300 + next() * 2400),
+          outputTokens: Math.round(80 + next() * 900),
+        },
+        at,
+      );
+    }
+  };
+  db.exec("BEGIN");
+  try {
+    const thisHour = now - (now % HOUR_MS);
+    for (let back = 23; back >= 1; back--) {
+      const hour = thisHour - back * HOUR_MS;
+      record(hour + HOUR_MS / 2, hourlyVolume(hour, next));
+    }
+    for (let back = 29; back >= 1; back--) record(now - back * 24 * HOUR_MS, Math.round(220 + 160 * next() + (back % 7 < 2 ? -120 : 0)));
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  } finally {
+    db.close();
+  }
+}
