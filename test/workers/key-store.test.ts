@@ -125,6 +125,45 @@ describe("KeyStore", () => {
     });
   });
 
+  it("pins a request to the key that owns its resources, until the record expires", async () => {
+    await withStore((store) => {
+      store.recordOwnership([{ name: "files/f1", keyId: "c", expiresAt: NOW + 60_000 }]);
+      for (let i = 0; i < 3; i++) {
+        expect(store.acquire({ model: "m", exclude: [], resources: ["files/f1", "files/unknown"] }, NOW)).toEqual({
+          keyId: "c",
+          pinned: true,
+        });
+      }
+      expect(store.acquire({ model: "m", exclude: [], resources: ["files/f1"] }, NOW + 60_000)).toMatchObject({ pinned: false });
+      store.forgetResources(["files/f1"]);
+      expect(store.acquire({ model: "m", exclude: [], resources: ["files/f1"] }, NOW)).toMatchObject({ pinned: false });
+    });
+  });
+
+  it("refuses resources of two owners, and answers for the owner alone when it is marked or gone", async () => {
+    await withStore((store) => {
+      store.recordOwnership([
+        { name: "files/a", keyId: "a", expiresAt: NOW + 60_000 },
+        { name: "cachedContents/b", keyId: "b", expiresAt: NOW + 60_000 },
+      ]);
+      expect(store.acquire({ model: "m", exclude: [], resources: ["files/a", "cachedContents/b"] }, NOW)).toMatchObject({
+        keyId: null,
+        cause: "mixed-owners",
+      });
+      store.recordFailure({ keyId: "a", model: "m", fault: { kind: "quota-minute", reason: "rpm", retryAfterMs: 9_000 } }, NOW);
+      expect(store.acquire({ model: "m", exclude: [], resources: ["files/a"] }, NOW)).toMatchObject({
+        keyId: null,
+        cause: "exhausted",
+        freeAt: NOW + 9_000,
+        pinned: true,
+      });
+      expect(store.acquire({ model: "m", exclude: [], owner: "b" }, NOW)).toEqual({ keyId: "b", pinned: true });
+      store.recordFailure({ keyId: "b", model: null, fault: { kind: "key-disabled", reason: "bad" } }, NOW);
+      expect(store.acquire({ model: "m", exclude: [], owner: "b" }, NOW)).toMatchObject({ keyId: null, cause: "owner-unavailable" });
+      expect(store.usableKeys()).toEqual(["a", "c"]);
+    });
+  });
+
   it("persists marks and usage across a restart of the store (migrations run once)", async () => {
     await withStore((store, reopen) => {
       store.recordFailure({ keyId: "a", model: "m", fault: DAY_QUOTA }, NOW);
