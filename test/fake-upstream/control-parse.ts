@@ -2,6 +2,7 @@
 // should fail loudly with a 400, not configure something silently different.
 
 import { isRecord } from "./json-access.ts";
+import type { FakeConfig } from "./resource-types.ts";
 import type { KeyConfig, ModelShape, OutcomeKind, QuotaConfig, ScriptConfig, ScriptedOutcome, WindowQuota } from "./types.ts";
 
 export class ControlInputError extends Error {}
@@ -92,13 +93,19 @@ function outcome(value: unknown): ScriptedOutcome {
   const body = typeof value === "string" ? { kind: value } : record(value, "outcome");
   const kind = OUTCOME_KINDS.find((candidate) => candidate === body.kind);
   if (kind === undefined) throw new ControlInputError(`unknown outcome ${JSON.stringify(body.kind)}`);
-  return defined({ kind, retryDelay: optionalString(body, "retryDelay") });
+  return defined({ kind, retryDelay: optionalString(body, "retryDelay"), message: optionalString(body, "message") });
 }
 
 export function parseScriptConfig(value: unknown): ScriptConfig {
   const body = record(value, "script config");
   if (!Array.isArray(body.outcomes)) throw new ControlInputError("outcomes must be an array");
   return defined({ key: requiredString(body, "key"), model: optionalString(body, "model"), outcomes: body.outcomes.map(outcome) });
+}
+
+function delaysByKey(value: unknown): Record<string, number> | undefined {
+  if (value === undefined) return undefined;
+  const body = record(value, "firstByteDelayMsByKey");
+  return Object.fromEntries(Object.keys(body).map((key) => [key, optionalNumber(body, key) ?? 0]));
 }
 
 export function parseModelShape(value: unknown): ModelShape {
@@ -109,6 +116,16 @@ export function parseModelShape(value: unknown): ModelShape {
     chunkDelayMs: optionalNumber(body, "chunkDelayMs"),
     text: typeof body.text === "string" ? body.text : undefined,
     firstByteDelayMs: optionalNumber(body, "firstByteDelayMs"),
+    firstByteDelayMsByKey: delaysByKey(body.firstByteDelayMsByKey),
     resetAfterChunks: optionalNumber(body, "resetAfterChunks"),
   });
+}
+
+export function parseFakeConfig(value: unknown): FakeConfig {
+  const body = record(value, "config");
+  const listPageSize = optionalNumber(body, "listPageSize");
+  if (listPageSize !== undefined && (!Number.isInteger(listPageSize) || listPageSize < 1)) {
+    throw new ControlInputError("listPageSize must be an integer >= 1");
+  }
+  return defined({ batchDelayMs: optionalNumber(body, "batchDelayMs"), listPageSize });
 }

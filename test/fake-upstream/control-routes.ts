@@ -2,7 +2,14 @@
 // only reach the fake by fetch. Mirrors the in-process FakeControl methods one to one.
 
 import type { Exchange } from "./exchange.ts";
-import { ControlInputError, parseKeyConfig, parseModelShape, parseQuotaConfig, parseScriptConfig } from "./control-parse.ts";
+import {
+  ControlInputError,
+  parseFakeConfig,
+  parseKeyConfig,
+  parseModelShape,
+  parseQuotaConfig,
+  parseScriptConfig,
+} from "./control-parse.ts";
 import { parseJson } from "./http-io.ts";
 
 export const CONTROL_PREFIX = "/__fake/";
@@ -24,7 +31,8 @@ export function handleControl(ex: Exchange): void {
   if (route === "GET log") {
     const model = url.searchParams.get("model") ?? undefined;
     const key = url.searchParams.get("key") ?? undefined;
-    return reply(ex, 200, state.log({ model, key }));
+    const tag = url.searchParams.get("tag") ?? undefined;
+    return reply(ex, 200, state.log({ model, key, tag }));
   }
   const parsed = parseJson(ex.body);
   if (!parsed.ok) return reply(ex, 400, { error: "body is not JSON" });
@@ -44,6 +52,9 @@ export function handleControl(ex: Exchange): void {
         break;
       case "POST model":
         each(parsed.value, (item) => state.setModel(parseModelShape(item)));
+        break;
+      case "POST config":
+        state.configure(parseFakeConfig(parsed.value));
         break;
       default:
         return reply(ex, 404, { error: `unknown control route ${route}` });

@@ -1,10 +1,13 @@
 // The fake's mutable world: key status, project grouping, quotas, scripted outcomes,
-// per-model response shaping and the request log. Everything per-model is keyed by the
+// per-model response shaping, the resources keys created and the request and Live logs. Everything per-model is keyed by the
 // bare model name so parallel test files can isolate themselves with unique models.
 
+import { LiveSessionLog } from "./live-log.ts";
 import { bareModelName } from "./model-name.ts";
 import { QuotaLedger } from "./quota.ts";
 import { RequestLog } from "./request-log.ts";
+import type { FakeConfig } from "./resource-types.ts";
+import { FakeResources } from "./resources.ts";
 import type {
   FakeControl,
   KeyConfig,
@@ -21,6 +24,8 @@ const ANY_MODEL = "*";
 export class FakeState implements FakeControl {
   readonly quota = new QuotaLedger();
   readonly requests = new RequestLog();
+  readonly resources = new FakeResources();
+  readonly live = new LiveSessionLog();
   #keys = new Map<string, KeyConfig>();
   #scripts = new Map<string, ScriptedOutcome[]>();
   #shapes = new Map<string, ModelShape>();
@@ -28,6 +33,8 @@ export class FakeState implements FakeControl {
   reset(): void {
     this.quota.reset();
     this.requests.reset();
+    this.resources.reset();
+    this.live.reset();
     this.#keys.clear();
     this.#scripts.clear();
     this.#shapes.clear();
@@ -40,6 +47,17 @@ export class FakeState implements FakeControl {
 
   keyConfig(key: string): KeyConfig | undefined {
     return this.#keys.get(key);
+  }
+
+  /** The Google project a key belongs to: its configured project, else its own one-key project. */
+  projectOf(key: string): string {
+    const project = this.#keys.get(key)?.project;
+    return project === undefined ? `key:${key}` : `project:${project}`;
+  }
+
+  /** Resource settings (batch delay, list page size); merges. */
+  configure(config: FakeConfig): void {
+    this.resources.configure(config);
   }
 
   setQuota(config: QuotaConfig): void {
@@ -74,6 +92,11 @@ export class FakeState implements FakeControl {
   }
 
   log(filter: LogFilter = {}): LogSnapshot {
-    return this.requests.snapshot(filter.model === undefined ? filter : { ...filter, model: bareModelName(filter.model) });
+    const bare = filter.model === undefined ? filter : { ...filter, model: bareModelName(filter.model) };
+    const snapshot = this.requests.snapshot(bare);
+    // A tag travels in headers, which only the upgrade request's entry holds.
+    const tagged = filter.tag === undefined ? null : new Set(snapshot.requests.map((entry) => entry.id));
+    const liveSessions = this.live.snapshot(bare).filter((session) => tagged === null || tagged.has(session.requestId));
+    return { ...snapshot, liveSessions };
   }
 }

@@ -12,7 +12,8 @@ export interface ErrorReply {
 
 const SERVICE = "generativelanguage.googleapis.com";
 
-function envelope(code: number, status: string, message: string, details?: unknown[]): ErrorReply {
+/** Exported for the resource errors (resource-errors.ts), which share the envelope. */
+export function envelope(code: number, status: string, message: string, details?: unknown[]): ErrorReply {
   const error: GoogleErrorBody["error"] = { code, message, status };
   if (details !== undefined) error.details = details;
   return { status: code, body: { error } };

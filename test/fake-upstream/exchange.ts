@@ -10,6 +10,8 @@ export interface Exchange {
   url: URL;
   /** The whole request body, read before routing. */
   body: string;
+  /** The same body as bytes, for uploads (binary data does not survive a UTF-8 round trip). */
+  raw: Buffer;
   /** Live log entry: handlers fill in what they learn (key, model, status, ...). */
   entry: RequestLogEntry;
   /** Aborted when the client closes the connection before the response ended. */

@@ -2,10 +2,14 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-export async function readBody(req: IncomingMessage): Promise<string> {
+export async function readRawBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+export async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readRawBody(req)).toString("utf8");
 }
 
 /** Resolves early (without throwing) when the signal aborts, so handlers just check the signal. */

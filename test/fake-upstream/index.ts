@@ -10,6 +10,9 @@ export type { GenerateContentResponse, UsageMetadata } from "./gemini-payloads.t
 export { formatDuration } from "./error-bodies.ts";
 export type { ErrorReply, GoogleErrorBody } from "./error-bodies.ts";
 export { REDACTED_MARKER } from "./types.ts";
+export type { FakeConfig, LiveSessionLogEntry } from "./resource-types.ts";
+export type { FileResource } from "./file-records.ts";
+export type { CachedContentResource } from "./cache-records.ts";
 export type {
   Dialect,
   FakeControl,

@@ -1,12 +1,13 @@
 // The checks every authenticated API request passes before its handler answers, in the
-// order Google appears to apply them: key status, (scripted faults), model, body, quota.
+// order Google appears to apply them: key status, (scripted faults), model, body, the
+// resources the body names, quota.
 
-import { apiKeyInvalid, consumerSuspended, invalidJson, modelNotFound } from "./error-bodies.ts";
+import { invalidJson, modelNotFound } from "./error-bodies.ts";
 import type { ErrorReply } from "./error-bodies.ts";
 import type { Exchange } from "./exchange.ts";
 import { parseJson, sleep } from "./http-io.ts";
+import { keyFault } from "./key-fault.ts";
 import { isNonexistentModel } from "./model-name.ts";
-import { outcomeReply } from "./outcomes.ts";
 import { sendError } from "./respond.ts";
 import { promptTokenCount } from "./tokens.ts";
 import type { ModelShape } from "./types.ts";
@@ -19,6 +20,8 @@ export interface GateInput {
   action: string;
   /** Generate-type requests are metered against quotas. */
   metered: boolean;
+  /** Checks the parsed body before quota is drawn (e.g. that referenced files belong to the caller). */
+  check?: (body: unknown) => ErrorReply | null;
 }
 
 export interface Admitted {
@@ -27,30 +30,24 @@ export interface Admitted {
   promptTokens: number;
 }
 
-function keyFault(ex: Exchange, key: string, model: string | null): ErrorReply | null {
-  const config = ex.state.keyConfig(key);
-  if (config?.invalid === true) return apiKeyInvalid();
-  if (config?.suspended === true) return consumerSuspended(key);
-  const scripted = ex.state.takeScripted(key, model);
-  return scripted === undefined ? null : outcomeReply(scripted, key, model);
-}
-
 /** Answers the request itself and returns null when any check fails. */
 export async function admit(ex: Exchange, input: GateInput): Promise<Admitted | null> {
   const { key, model, action, metered } = input;
   const shape = model === null ? { model: "" } : ex.state.shapeOf(model);
-  await sleep(shape.firstByteDelayMs ?? 0, ex.signal);
+  await sleep(shape.firstByteDelayMsByKey?.[key] ?? shape.firstByteDelayMs ?? 0, ex.signal);
   if (ex.signal.aborted) return null;
 
   const fail = (reply: ErrorReply): null => {
     sendError(ex, reply);
     return null;
   };
-  const fault = keyFault(ex, key, model);
+  const fault = keyFault(ex.state, key, model);
   if (fault !== null) return fail(fault);
   if (model !== null && isNonexistentModel(model)) return fail(modelNotFound(model, ex.entry.apiVersion ?? "v1beta", action));
   const parsed = parseJson(ex.body);
   if (!parsed.ok) return fail(invalidJson());
+  const bodyFault = input.check?.(parsed.value) ?? null;
+  if (bodyFault !== null) return fail(bodyFault);
   const promptTokens = promptTokenCount(parsed.value);
   if (metered && model !== null) {
     const project = ex.state.keyConfig(key)?.project;

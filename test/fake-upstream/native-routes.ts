@@ -4,6 +4,7 @@
 import { bearerOnNativeRoute, missingKey, routeNotFound } from "./error-bodies.ts";
 import type { Exchange } from "./exchange.ts";
 import { nativeApiKey } from "./auth.ts";
+import { BATCH_ACTIONS, createBatch } from "./batch-routes.ts";
 import { generateResponse, newResponseId, streamResponses } from "./gemini-payloads.ts";
 import { field } from "./json-access.ts";
 import { describeModel, listPage } from "./model-catalog.ts";
@@ -11,6 +12,7 @@ import { admit } from "./model-gate.ts";
 import type { Admitted } from "./model-gate.ts";
 import { bareModelName } from "./model-name.ts";
 import { defaultChunkCount, defaultReplyText, embeddingFor, splitIntoChunks } from "./reply-content.ts";
+import { referenceFault } from "./resource-refs.ts";
 import { sendError, sendJson } from "./respond.ts";
 import { geminiSseEvent, jsonArrayPieces } from "./sse.ts";
 import { sendStream } from "./stream-writer.ts";
@@ -18,7 +20,7 @@ import { promptText } from "./tokens.ts";
 
 const NATIVE_PATH = /^\/(v1beta|v1|v1alpha)\/models(?:\/([^/:]+)(?::([A-Za-z]+))?)?\/?$/;
 const METERED_ACTIONS = new Set(["generateContent", "streamGenerateContent"]);
-const OPERATION_ACTIONS = new Set(["batchGenerateContent", "asyncBatchEmbedContent", "predictLongRunning"]);
+const OPERATION_ACTIONS = new Set(["predictLongRunning"]);
 
 export function isNativePath(path: string): boolean {
   return /^\/(v1beta|v1|v1alpha)\//.test(path);
@@ -86,13 +88,20 @@ export async function handleNative(ex: Exchange): Promise<void> {
   if (key === undefined) return sendError(ex, entry.authorizationHeaderPresent ? bearerOnNativeRoute() : missingKey());
   entry.apiKey = key;
 
+  const project = ex.state.projectOf(key);
   const admitted = await admit(ex, {
     key,
     model,
     action: action ?? "get",
     metered: action !== undefined && METERED_ACTIONS.has(action),
+    // Files and caches a body names must belong to the key's project (Google's 403 otherwise).
+    check: (body) => referenceFault(ex.state.resources, project, model, body),
   });
   if (admitted === null) return;
+  const batchKind = action === undefined ? undefined : BATCH_ACTIONS.get(action);
+  if (batchKind !== undefined && model !== null) {
+    return createBatch(ex, { caller: { key, project }, model, kind: batchKind, apiVersion: apiVersion ?? "v1beta", body: admitted.body });
+  }
   if (model === null) return sendJson(ex, 200, listPage(url.searchParams.get("pageSize"), url.searchParams.get("pageToken")));
   if (action === undefined) return sendJson(ex, 200, describeModel(model));
   await answerAction(ex, model, action, admitted);

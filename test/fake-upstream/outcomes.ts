@@ -18,6 +18,12 @@ import type { ScriptedOutcome } from "./types.ts";
 export const defaultScriptedRetryDelay = "26s";
 
 export function outcomeReply(outcome: ScriptedOutcome, key: string, model: string | null): ErrorReply | null {
+  const reply = standardReply(outcome, key, model);
+  if (reply === null || outcome.message === undefined) return reply;
+  return { ...reply, body: { error: { ...reply.body.error, message: outcome.message } } };
+}
+
+function standardReply(outcome: ScriptedOutcome, key: string, model: string | null): ErrorReply | null {
   const retryDelay = outcome.retryDelay ?? defaultScriptedRetryDelay;
   const quotaModel = model ?? "gemini-2.5-flash";
   switch (outcome.kind) {

@@ -7,6 +7,8 @@ import type { LogFilter, LogSnapshot, RequestLogEntry } from "./types.ts";
 
 /** Bounds memory during long benchmark runs; counters stay exact beyond it. */
 const MAX_ENTRIES = 50_000;
+/** A header a test may send through the proxy to find its own requests in the log. */
+export const TAG_HEADER = "x-fake-tag";
 const CREDENTIAL_HEADERS = new Set(["authorization", "x-goog-api-key", "cookie", "proxy-authorization"]);
 
 export function redactedQuery(url: URL): { query: Record<string, string>; keyInQuery: boolean } {
@@ -54,12 +56,13 @@ export class RequestLog {
   }
 
   /** A copy, so later mutation of live entries does not leak into a caller's assertions. */
-  snapshot(filter: LogFilter = {}): LogSnapshot {
+  snapshot(filter: LogFilter = {}): Omit<LogSnapshot, "liveSessions"> {
     const requests = this.#entries
       .filter((entry) => filter.model === undefined || entry.model === filter.model)
       .filter((entry) => filter.key === undefined || entry.apiKey === filter.key)
+      .filter((entry) => filter.tag === undefined || entry.headers[TAG_HEADER] === filter.tag)
       .map((entry) => structuredClone(entry));
-    const successes: LogSnapshot["successes"] = {};
+    const successes: Record<string, Record<string, number>> = {};
     for (const [key, byModel] of this.#successes) {
       if (filter.key !== undefined && key !== filter.key) continue;
       for (const [model, count] of byModel) {

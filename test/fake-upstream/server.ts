@@ -1,5 +1,6 @@
 // The fake Gemini upstream: one node:http server on 127.0.0.1 serving Google's native and
-// OpenAI-compatible routes plus the /__fake/* control surface.
+// OpenAI-compatible routes, the project-owned resources (uploads, files, caches, batches),
+// the Live API WebSocket, plus the /__fake/* control surface.
 
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
@@ -7,11 +8,14 @@ import { FakeState } from "./control-state.ts";
 import { CONTROL_PREFIX, handleControl } from "./control-routes.ts";
 import { internalError, routeNotFound } from "./error-bodies.ts";
 import type { Exchange } from "./exchange.ts";
-import { readBody } from "./http-io.ts";
+import { readRawBody } from "./http-io.ts";
+import { attachLive } from "./live-server.ts";
 import { handleNative, isNativePath } from "./native-routes.ts";
 import { handleOpenAi, OPENAI_PREFIX } from "./openai-routes.ts";
+import { handleResource, isResourcePath } from "./resource-routes.ts";
 import { redactedHeaders, redactedQuery } from "./request-log.ts";
 import { sendError } from "./respond.ts";
+import { handleUpload, isUploadPath } from "./upload-routes.ts";
 import type { FakeControl, RequestLogEntry } from "./types.ts";
 
 export interface FakeUpstreamOptions {
@@ -52,8 +56,9 @@ function newEntry(state: FakeState, req: IncomingMessage, url: URL, bodyBytes: n
 
 async function route(state: FakeState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", "http://127.0.0.1");
-  const body = await readBody(req);
-  const entry = newEntry(state, req, url, Buffer.byteLength(body));
+  const raw = await readRawBody(req);
+  const body = raw.toString("utf8");
+  const entry = newEntry(state, req, url, raw.length);
   const aborter = new AbortController();
   res.on("close", () => {
     entry.endedAt = Date.now();
@@ -62,11 +67,13 @@ async function route(state: FakeState, req: IncomingMessage, res: ServerResponse
       aborter.abort();
     }
   });
-  const ex: Exchange = { req, res, url, body, entry, signal: aborter.signal, state };
+  const ex: Exchange = { req, res, url, body, raw, entry, signal: aborter.signal, state };
 
   if (url.pathname.startsWith(CONTROL_PREFIX)) return handleControl(ex);
   state.requests.add(entry);
   if (url.pathname.startsWith(OPENAI_PREFIX)) return handleOpenAi(ex);
+  if (isUploadPath(url.pathname)) return handleUpload(ex);
+  if (isResourcePath(url.pathname)) return handleResource(ex);
   if (isNativePath(url.pathname)) return handleNative(ex);
   sendError(ex, routeNotFound(url.pathname));
 }
@@ -102,13 +109,15 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   // request in flight (Node's 5 s default makes benchmarks see spurious resets).
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  const live = attachLive(server, state, (req, url) => newEntry(state, req, url, 0));
   const port = await listen(server, options.port ?? 0);
   return {
     origin: `http://127.0.0.1:${port}`,
     port,
     close: () =>
       new Promise<void>((resolve, reject) => {
-        // Hanging and keep-alive connections would otherwise hold close() open.
+        // Hanging and keep-alive connections (and Live sockets) would otherwise hold close() open.
+        live.close();
         server.close((error) => (error === undefined ? resolve() : reject(error)));
         server.closeAllConnections();
       }),
@@ -117,6 +126,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     setQuota: (config) => state.setQuota(config),
     script: (config) => state.script(config),
     setModel: (shape) => state.setModel(shape),
+    configure: (config) => state.configure(config),
     log: (filter) => state.log(filter),
   };
 }

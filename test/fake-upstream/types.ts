@@ -1,5 +1,7 @@
 // Configuration and log shapes shared by the fake's control surface (HTTP and in-process).
 
+import type { FakeConfig, LiveSessionLogEntry } from "./resource-types.ts";
+
 export type OutcomeKind =
   | "ok"
   | "quota-day"
@@ -18,6 +20,8 @@ export interface ScriptedOutcome {
   kind: OutcomeKind;
   /** Protobuf Duration such as "0.8s"; only the quota kinds carry one. */
   retryDelay?: string;
+  /** Replaces the error's message, e.g. to put hostile text where the upstream's words go. */
+  message?: string;
 }
 
 export type OutcomeSpec = OutcomeKind | ScriptedOutcome;
@@ -66,6 +70,8 @@ export interface ModelShape {
   text?: string;
   /** Hang this long before sending status and headers (any response for the model). */
   firstByteDelayMs?: number;
+  /** Per-key override of firstByteDelayMs, so one key of a pool can hang while the others answer. */
+  firstByteDelayMsByKey?: Record<string, number>;
   /** Destroy the socket after this many streamed chunks, before the stream ends cleanly. */
   resetAfterChunks?: number;
 }
@@ -107,12 +113,16 @@ export interface RequestLogEntry {
 export interface LogFilter {
   model?: string;
   key?: string;
+  /** Only requests that carried this `x-fake-tag` header (lets a suite find its own requests). */
+  tag?: string;
 }
 
 export interface LogSnapshot {
   requests: RequestLogEntry[];
-  /** successes[apiKey][model]: count of 2xx responses to model-bearing requests. */
+  /** successes[apiKey][model]: count of 2xx responses to model-bearing requests (and accepted Live setups). */
   successes: Record<string, Record<string, number>>;
+  /** Live API WebSocket sessions, oldest first (filtered by key, model and tag like requests). */
+  liveSessions: LiveSessionLogEntry[];
 }
 
 /** The control operations, identical in-process and over HTTP. */
@@ -122,6 +132,8 @@ export interface FakeControl {
   setQuota(config: QuotaConfig): void;
   script(config: ScriptConfig): void;
   setModel(shape: ModelShape): void;
+  /** Resource settings: batch completion delay, default list page size. Merges; reset() restores defaults. */
+  configure(config: FakeConfig): void;
   log(filter?: LogFilter): LogSnapshot;
 }
 
