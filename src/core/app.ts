@@ -1,6 +1,9 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
-import { handleProxy } from "./proxy/handle-proxy";
+import { HTTPException } from "hono/http-exception";
+import { errorResponse } from "./error-response";
+import { handleApiRequest } from "./proxy/api-entry";
+import { guardedPool, KeyManagerUnavailable } from "./proxy/guarded-pool";
 import type { ProxyServices } from "./services";
 import { statsRoutes } from "./stats/routes";
 
@@ -24,6 +27,23 @@ const EXPOSED_HEADERS = [
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
+  // Every route reaches the key manager through the guard, so none can hang on it.
+  app.use("*", async (c, next) => {
+    const services = c.env.services;
+    c.env = { services: { ...services, pool: guardedPool(services.pool, (text) => services.keyRing.redact(text)) } };
+    await next();
+  });
+
+  // The API answers its own errors in the caller's style; this catches the rest (/stat, /api/*).
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) return error.getResponse();
+    if (error instanceof KeyManagerUnavailable) {
+      return errorResponse("gemini", 503, `The proxy's key manager is unavailable (${error.message}); try again shortly.`);
+    }
+    const message = c.env.services.keyRing.redact(error instanceof Error ? error.message : String(error));
+    return errorResponse("gemini", 500, `Unexpected proxy error: ${message}`);
+  });
+
   app.get("/", (c) =>
     c.json({
       name: "gemini-key-pool-proxy",
@@ -42,7 +62,7 @@ export function createApp(): Hono<AppEnv> {
 
   app.route("/", statsRoutes());
 
-  app.all("*", (c) => handleProxy(c.req.raw, c.env.services));
+  app.all("*", (c) => handleApiRequest(c.req.raw, c.env.services));
 
   return app;
 }

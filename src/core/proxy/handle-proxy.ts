@@ -9,6 +9,7 @@ import { uploadOwner } from "../resources/upload-session";
 import { recognizeRoute, type NativeRoute, type Route } from "../route";
 import type { ProxyServices } from "../services";
 import { forward } from "./forward";
+import { KeyManagerUnavailable } from "./guarded-pool";
 import { BodyTooLarge, readBody } from "./read-body";
 
 type ModelLookup = { model: string | null } | { error: Response };
@@ -102,6 +103,11 @@ export async function handleProxy(request: Request, services: ProxyServices): Pr
     if (error instanceof BodyTooLarge) {
       return errorResponse(style, 413, `The request body is larger than this proxy's limit of ${services.config.maxBodyBytes} bytes (MAX_BODY_BYTES).`, {
         code: "request_too_large",
+      });
+    }
+    if (error instanceof KeyManagerUnavailable) {
+      return errorResponse(style, 503, `The proxy's key manager is unavailable (${error.message}); try again shortly.`, {
+        code: "key_manager_unavailable",
       });
     }
     return unexpected(style, error, services);

@@ -19,6 +19,9 @@ const DROPPED_REQUEST_HEADERS = new Set([
   "trailer",
   "transfer-encoding",
   "upgrade",
+  // The proxy has read the whole body already; an expectation is between client and proxy,
+  // and an unknown one would make the upstream answer an empty 417 no SDK can parse.
+  "expect",
   "accept-encoding",
   "origin",
   "referer",

@@ -1,0 +1,35 @@
+import type { KeyPool, KeyPoolAdmin } from "../key-pool";
+
+// Every call into the key manager (a Durable Object: one instance for the whole pool)
+// can fail (a deploy resets it, storage errors) or stall (overload). Guarded here once,
+// so no request path can hang on it or turn its failure into an unexplained 500.
+
+/** The key manager failed or did not answer; the message is safe to show (keys masked). */
+export class KeyManagerUnavailable extends Error {}
+
+/** It answers in milliseconds; this long means it is stuck. */
+const POOL_CALL_TIMEOUT_MS = 10_000;
+
+type Pool = KeyPool & KeyPoolAdmin;
+
+export function guardedPool(pool: Pool, redact: (text: string) => string, timeoutMs = POOL_CALL_TIMEOUT_MS): Pool {
+  const guard = <T>(call: () => Promise<T>): Promise<T> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new KeyManagerUnavailable("did not answer in time")), timeoutMs);
+    });
+    const answered = (async () => call())().catch((error: unknown) => {
+      throw new KeyManagerUnavailable(redact(error instanceof Error ? error.message : String(error)));
+    });
+    return Promise.race([answered, stuck]).finally(() => clearTimeout(timer));
+  };
+  return {
+    acquire: (request) => guard(() => pool.acquire(request)),
+    recordUsage: (report) => guard(() => pool.recordUsage(report)),
+    recordOwnership: (entries) => guard(() => pool.recordOwnership(entries)),
+    forgetResources: (names) => guard(() => pool.forgetResources(names)),
+    usableKeys: () => guard(() => pool.usableKeys()),
+    snapshot: () => guard(() => pool.snapshot()),
+    reset: (scope) => guard(() => pool.reset(scope)),
+  };
+}
