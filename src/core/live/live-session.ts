@@ -6,7 +6,7 @@ import { parseModelId } from "../model-name";
 import type { ProxyServices } from "../services";
 import type { UpstreamOutcome } from "../upstream-outcome";
 import { UsageScanner } from "../usage-scanner";
-import { messageText, sendableCloseCode, sendableReason, type LiveRuntime, type LiveSocket } from "./live-socket";
+import { asFrame, frameText, sendableCloseCode, sendableReason, type Frame, type LiveRuntime, type LiveSocket } from "./live-socket";
 
 // The Live API (BidiGenerateContent over WebSocket). The client names its model only in
 // its first message, so the proxy accepts the client's socket, reads that `setup`, then
@@ -27,8 +27,6 @@ export function matchLivePath(pathname: string): LivePath | null {
   return match?.[1] && match[2] ? { version: match[1], method: match[2] } : null;
 }
 
-type Frame = string | ArrayBuffer;
-
 type SetupResult = { socket: LiveSocket; first: Frame } | { closed: { code: number; reason: string } };
 
 /** Google refuses a Live key by closing the socket; its close reason carries the usual message. */
@@ -41,9 +39,9 @@ function closeOutcome(reason: string): UpstreamOutcome {
 }
 
 /** The model a `{"setup":{"model":"models/..."}}` message names, if it is a valid one. */
-function setupModel(text: string | null): string | null {
+function setupModel(text: string): string | null {
   try {
-    const setup = JSON.parse(text ?? "") as { setup?: { model?: unknown } };
+    const setup = JSON.parse(text) as { setup?: { model?: unknown } };
     return typeof setup.setup?.model === "string" ? parseModelId(setup.setup.model) : null;
   } catch {
     return null;
@@ -61,8 +59,7 @@ async function openUpstream(runtime: LiveRuntime, url: string, setup: Frame): Pr
   const socket = await runtime.connect(url);
   return new Promise<SetupResult>((resolve) => {
     socket.addEventListener("message", (event) => {
-      const data = event.data;
-      resolve({ socket, first: typeof data === "string" || data instanceof ArrayBuffer ? data : String(data) });
+      resolve({ socket, first: asFrame(event.data) });
     });
     socket.addEventListener("close", (event) => resolve({ closed: { code: event.code, reason: event.reason } }));
     socket.addEventListener("error", () => resolve({ closed: { code: 1011, reason: "Upstream connection failed" } }));
@@ -77,8 +74,7 @@ async function runSession(client: LiveSocket, path: LivePath, services: ProxySer
   let clientGone = false;
   let wake: () => void = () => undefined;
   client.addEventListener("message", (event) => {
-    const data = event.data;
-    const frame: Frame = typeof data === "string" || data instanceof ArrayBuffer ? data : String(data);
+    const frame = asFrame(event.data);
     if (upstream !== null) upstream.send(frame);
     else {
       pending.push(frame);
@@ -94,7 +90,7 @@ async function runSession(client: LiveSocket, path: LivePath, services: ProxySer
   if (pending.length === 0) await new Promise<void>((resolve) => (wake = resolve));
   const setupFrame = pending.shift();
   if (clientGone || setupFrame === undefined) return;
-  const model = setupModel(await messageText(setupFrame));
+  const model = setupModel(frameText(setupFrame));
   if (model === null) {
     client.close(1007, "The first message must be a setup naming a valid model.");
     return;
@@ -160,8 +156,7 @@ function relay(client: LiveSocket, opened: { socket: LiveSocket; first: Frame },
   };
   const upstream = opened.socket;
   upstream.addEventListener("message", (event) => {
-    const data = event.data;
-    const frame: Frame = typeof data === "string" || data instanceof ArrayBuffer ? data : String(data);
+    const frame = asFrame(event.data);
     note(frame);
     client.send(frame);
   });

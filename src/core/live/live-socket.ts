@@ -2,6 +2,7 @@
 // surface, which Workers, browsers and Node all offer; how a socket is accepted from
 // a client or opened upstream is the runtime's business (LiveRuntime).
 
+/** A socket the runtime set up to deliver binary frames as ArrayBuffer (not Blob). */
 export interface LiveSocket {
   send(data: string | ArrayBuffer): void;
   close(code?: number, reason?: string): void;
@@ -30,10 +31,15 @@ export function sendableReason(reason: string): string {
   return new TextDecoder().decode(bytes.slice(0, 120)).replace(/\uFFFD$/, "") + "…";
 }
 
-export async function messageText(data: unknown): Promise<string | null> {
-  if (typeof data === "string") return data;
-  if (data instanceof ArrayBuffer) return new TextDecoder().decode(data);
-  if (ArrayBuffer.isView(data)) return new TextDecoder().decode(data);
-  if (data instanceof Blob) return data.text();
-  return null;
+/** What a message event carries, as the relay forwards it. */
+export type Frame = string | ArrayBuffer;
+
+export function asFrame(data: unknown): Frame {
+  if (typeof data === "string" || data instanceof ArrayBuffer) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer;
+  throw new TypeError(`Unexpected WebSocket message type ${Object.prototype.toString.call(data)}`);
+}
+
+export function frameText(frame: Frame): string {
+  return typeof frame === "string" ? frame : new TextDecoder().decode(frame);
 }

@@ -1,0 +1,152 @@
+import { ApiError, createPartFromUri, createUserContent, GoogleGenAI, type Session } from "@google/genai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
+import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
+import { poolKeys, proxyToken } from "../setup/test-keys.ts";
+
+// Everything a key creates stays with that key: with a pool of several keys (each its
+// own Google project in the fake), the official SDK uploads, caches and chats through
+// the proxy and never meets the 403 that key rotation causes elsewhere.
+
+let upstream: FakeUpstream;
+let proxy: RunningProxy;
+let ai: GoogleGenAI;
+
+beforeAll(async () => {
+  upstream = await startFakeUpstream();
+  proxy = await startProxy({ upstreamOrigin: upstream.origin, keys: poolKeys, proxyToken });
+  ai = new GoogleGenAI({ apiKey: proxyToken, httpOptions: { baseUrl: proxy.origin } });
+});
+
+afterAll(async () => {
+  await proxy?.stop();
+  await upstream?.close();
+});
+
+function keysUsed(filter: (path: string, action: string | null) => boolean): string[] {
+  return upstream
+    .log()
+    .requests.filter((request) => filter(request.path, request.action))
+    .map((request) => request.apiKey ?? "");
+}
+
+async function upload(text: string) {
+  return ai.files.upload({ file: new Blob([text], { type: "text/plain" }), config: { displayName: text.slice(0, 20) } });
+}
+
+describe("files through the proxy", () => {
+  it("uploads with one key, then uses the file in many generate calls, all with the owner's key", async () => {
+    const file = await upload("The quick brown fox jumps over the lazy dog.");
+    expect(file.name).toMatch(/^files\//);
+    expect(file.uri).toBeTruthy();
+    const [owner] = keysUsed((path) => path.startsWith("/upload/"));
+    expect(new Set(keysUsed((path) => path.startsWith("/upload/")))).toEqual(new Set([owner]));
+
+    const model = "gemini-files-e2e";
+    for (let i = 0; i < poolKeys.length * 2; i++) {
+      const response = await ai.models.generateContent({
+        model,
+        contents: createUserContent([createPartFromUri(file.uri!, file.mimeType!), `question ${i}`]),
+      });
+      expect(response.text).toBeTruthy();
+    }
+    expect(new Set(keysUsed((path) => path.includes(model)))).toEqual(new Set([owner]));
+
+    const fetched = await ai.files.get({ name: file.name! });
+    expect(fetched.name).toBe(file.name);
+    const listed: string[] = [];
+    for await (const item of await ai.files.list()) listed.push(item.name ?? "");
+    expect(listed).toContain(file.name);
+    await ai.files.delete({ name: file.name! });
+  });
+
+  it("refuses one request that uses files of two different keys with a clear 400", async () => {
+    const first = await upload("first file of the mixed request");
+    const second = await upload("second file of the mixed request");
+    // Each upload is a start and one or more chunks; the start picks the key.
+    const owners = keysUsed((_path, action) => action === "upload.start");
+    expect(new Set(owners.slice(-2)).size).toBe(2);
+    const error = await ai.models
+      .generateContent({
+        model: "gemini-files-mixed",
+        contents: createUserContent([createPartFromUri(first.uri!, "text/plain"), createPartFromUri(second.uri!, "text/plain"), "compare"]),
+      })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).status).toBe(400);
+    expect((error as ApiError).message).toContain("different API keys");
+    expect(keysUsed((path) => path.includes("gemini-files-mixed"))).toEqual([]);
+  });
+
+  it("answers 429 with Retry-After when the file's owner is out of quota, rather than sending it with a key that cannot see it", async () => {
+    const file = await upload("a file whose owner runs dry");
+    const owner = keysUsed((path) => path.startsWith("/upload/")).at(-1)!;
+    const model = "gemini-files-owner-spent";
+    upstream.setQuota({ key: owner, model, perDay: 0 });
+    const response = await fetch(`${proxy.origin}/v1beta/models/${model}:generateContent`, {
+      method: "POST",
+      headers: { "x-goog-api-key": proxyToken, "content-type": "application/json" },
+      body: JSON.stringify({ contents: [{ parts: [{ fileData: { fileUri: file.uri, mimeType: "text/plain" } }, { text: "hi" }] }] }),
+    });
+    expect(response.status).toBe(429);
+    expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await response.json()) as unknown).toMatchObject({ error: { status: "RESOURCE_EXHAUSTED" } });
+    expect(new Set(keysUsed((path) => path.includes(model)))).toEqual(new Set([owner]));
+  });
+
+  it("finds the owner of a file the proxy never saw by asking the other keys, then remembers it", async () => {
+    const outsider = poolKeys[3]!;
+    const direct = new GoogleGenAI({ apiKey: outsider, httpOptions: { baseUrl: upstream.origin } });
+    const file = await direct.files.upload({ file: new Blob(["uploaded elsewhere"], { type: "text/plain" }) });
+    const model = "gemini-files-discovery";
+    const ask = () =>
+      ai.models.generateContent({ model, contents: createUserContent([createPartFromUri(file.uri!, "text/plain"), "hello"]) });
+    expect((await ask()).text).toBeTruthy();
+    const firstRound = keysUsed((path) => path.includes(model));
+    expect(firstRound.at(-1)).toBe(outsider);
+    expect((await ask()).text).toBeTruthy();
+    expect(keysUsed((path) => path.includes(model)).slice(firstRound.length)).toEqual([outsider]);
+  });
+});
+
+describe("caches through the proxy", () => {
+  it("creates a cache from a file and uses it in generate calls with the owner's key", async () => {
+    const file = await upload("Context worth caching for a while.");
+    const owner = keysUsed((path) => path.startsWith("/upload/")).at(-1)!;
+    const model = "gemini-cache-e2e";
+    const cache = await ai.caches.create({
+      model,
+      config: { contents: createUserContent([createPartFromUri(file.uri!, "text/plain")]), ttl: "300s" },
+    });
+    expect(cache.name).toMatch(/^cachedContents\//);
+    for (let i = 0; i < poolKeys.length; i++) {
+      const response = await ai.models.generateContent({ model, contents: `question ${i}`, config: { cachedContent: cache.name! } });
+      expect(response.text).toBeTruthy();
+    }
+    expect(new Set(keysUsed((path) => path.includes(model) || path.startsWith("/v1beta/cachedContents")))).toEqual(new Set([owner]));
+    expect((await ai.caches.get({ name: cache.name! })).name).toBe(cache.name);
+    await ai.caches.delete({ name: cache.name! });
+  });
+});
+
+describe("the Live API through the proxy", () => {
+  it("connects with a pool key, exchanges messages and closes", async () => {
+    const messages: string[] = [];
+    let turnDone: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (turnDone = resolve));
+    const session: Session = await ai.live.connect({
+      model: "gemini-live-2.5-flash-preview",
+      callbacks: {
+        onmessage: (message) => {
+          const text = message.serverContent?.modelTurn?.parts?.map((part) => part.text ?? "").join("");
+          if (text) messages.push(text);
+          if (message.serverContent?.turnComplete) turnDone();
+        },
+      },
+    });
+    session.sendClientContent({ turns: "Hello over the socket", turnComplete: true });
+    await done;
+    session.close();
+    expect(messages.join("").length).toBeGreaterThan(0);
+  });
+});
