@@ -1,0 +1,76 @@
+// The one table `npm run bench` prints: measurements side by side with ratios, then the
+// targets with a verdict each.
+
+import type { Measurements, TargetCheck } from "./targets.ts";
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length))) ?? [];
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd()).join("\n");
+}
+
+const ms = (value: number): string => `${value.toFixed(1)} ms`;
+const signed = (value: number, unit: string): string => `${value >= 0 ? "+" : ""}${value.toFixed(1)} ${unit}`;
+
+export function renderTable(m: Measurements, checks: TargetCheck[]): string {
+  const { throughput: t, stream: s, memory, doCalls, quota } = m;
+  const sections: string[] = [];
+  sections.push(
+    table([
+      ["generateContent, 16 conn", "proxy", "floor", "direct", "proxy/floor", "proxy-floor"],
+      ["requests/s (median round)", t.proxy.rps.toFixed(0), t.floor.rps.toFixed(0), t.direct.rps.toFixed(0), `${(t.proxy.rps / t.floor.rps).toFixed(2)}x`, ""],
+      ["p50 latency", ms(t.proxy.p50Ms), ms(t.floor.p50Ms), ms(t.direct.p50Ms), `${(t.proxy.p50Ms / t.floor.p50Ms).toFixed(2)}x`, signed(t.proxy.p50Ms - t.floor.p50Ms, "ms")],
+      ["p99 latency", ms(t.proxy.p99Ms), ms(t.floor.p99Ms), ms(t.direct.p99Ms), `${(t.proxy.p99Ms / t.floor.p99Ms).toFixed(2)}x`, signed(t.proxy.p99Ms - t.floor.p99Ms, "ms")],
+      [
+        "per-round proxy/floor",
+        t.proxy.rounds.map((round, i) => (round.rps / (t.floor.rounds[i]?.rps ?? Number.NaN)).toFixed(2)).join(" "),
+        "",
+        "",
+        "",
+        "",
+      ],
+      ["non-2xx / errors", `${t.proxy.non2xx}/${t.proxy.errors}`, `${t.floor.non2xx}/${t.floor.errors}`, `${t.direct.non2xx}/${t.direct.errors}`, "", ""],
+    ]),
+  );
+  sections.push(
+    table([
+      ["stream, 10 chunks 50 ms apart", "proxy", "floor", "added"],
+      ["first chunk (median)", ms(s.proxy.firstChunkMs), ms(s.floor.firstChunkMs), signed(s.proxy.firstChunkMs - s.floor.firstChunkMs, "ms")],
+      ["last chunk (median)", ms(s.proxy.lastChunkMs), ms(s.floor.lastChunkMs), signed(s.proxy.lastChunkMs - s.floor.lastChunkMs, "ms")],
+    ]),
+  );
+  const memoryRows = [["large SSE stream, workerd VmRSS", "MB", "seconds", "start MiB", "peak MiB", "end MiB", "front start/peak/end MiB"]];
+  for (const name of ["proxy", "floor"] as const) {
+    memory[name].forEach((run, index) =>
+      memoryRows.push([
+        `${name} run ${index + 1}`,
+        (run.bytes / 1e6).toFixed(0),
+        run.seconds.toFixed(1),
+        run.startMiB.toFixed(0),
+        run.peakMiB.toFixed(0),
+        run.endMiB.toFixed(0),
+        `${run.frontStartMiB.toFixed(0)}/${run.frontPeakMiB.toFixed(0)}/${run.frontEndMiB.toFixed(0)}`,
+      ]),
+    );
+  }
+  sections.push(table(memoryRows));
+  sections.push(
+    table([
+      ["Durable Object (counting build)", "requests", "attempts", "DO calls/req", "acquire/req", "acquire/attempt", "recordUsage/success", "rows written/req", "SQL stmts/req", "rows stored +/req"],
+      ...(["plain", "retry"] as const).map((name) => {
+        const p = doCalls[name];
+        return [name, String(p.requests), String(p.upstreamAttempts), p.callsPerRequest.toFixed(2), p.acquirePerRequest.toFixed(2), p.acquirePerAttempt.toFixed(2), p.recordUsagePerSuccess.toFixed(2), p.rowsWrittenPerRequest.toFixed(2), p.statementsPerRequest.toFixed(2), p.storedRowsAddedPerRequest.toFixed(3)];
+      }),
+      ["proxy (throughput rounds)", String(m.proxyRows.requests), "", "", "", "", "", "", "", ((m.proxyRows.after.total - m.proxyRows.before.total) / Math.max(1, m.proxyRows.requests)).toFixed(3)],
+    ]),
+  );
+  sections.push(
+    table([
+      [`quota: ${quota.keys} keys, ${quota.perMinute}/${quota.windowMs} ms, ${quota.perDay}/day`, "sent", "served", "servable", "upstream 429", "allowed 429"],
+      ...quota.bursts.map((b, i) => [`burst ${i + 1}`, String(b.sent), String(b.served), String(b.servable), String(b.upstream429s), String(b.allowed429s)]),
+      ["total", String(quota.sent), String(quota.served), String(quota.servable), String(quota.upstream429s), String(quota.allowed429s)],
+      ["extra 429s: raced / late", "", "", "", `${quota.inFlight429s} / ${quota.late429s}`, ""],
+    ]),
+  );
+  sections.push(table([["target", "wanted", "measured", "verdict"], ...checks.map((c) => [c.name, c.target, c.measured, c.holds ? "holds" : "MISSED"])]));
+  return sections.join("\n\n");
+}

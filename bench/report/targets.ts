@@ -1,0 +1,72 @@
+// The targets the proxy is held to, each checked against one run's numbers.
+
+import type { RowCounts } from "../lib/do-storage.ts";
+import type { DoCallsResult } from "../scenarios/do-calls.ts";
+import type { QuotaResult } from "../scenarios/quota.ts";
+import type { StreamLatencyResult } from "../scenarios/stream-latency.ts";
+import { FLAT_LIMIT_MIB, type StreamingMemoryResult } from "../scenarios/streaming-memory.ts";
+import type { ThroughputResult } from "../scenarios/throughput.ts";
+
+export interface TargetCheck {
+  name: string;
+  target: string;
+  measured: string;
+  holds: boolean;
+}
+
+export interface Measurements {
+  throughput: ThroughputResult;
+  stream: StreamLatencyResult;
+  memory: StreamingMemoryResult;
+  doCalls: DoCallsResult;
+  /** Rows in the real proxy's Durable Object before and after the throughput rounds. */
+  proxyRows: { before: RowCounts; after: RowCounts; requests: number };
+  quota: QuotaResult;
+}
+
+export function checkTargets(m: Measurements): TargetCheck[] {
+  const ratio = m.throughput.proxy.rps / m.throughput.floor.rps;
+  const addedP50 = m.throughput.proxy.p50Ms - m.throughput.floor.p50Ms;
+  const addedFirst = m.stream.proxy.firstChunkMs - m.stream.floor.firstChunkMs;
+  const growth = Math.max(...m.memory.proxy.map((run) => run.peakMiB - run.startMiB));
+  const rowsAdded = m.proxyRows.after.total - m.proxyRows.before.total;
+  const { plain } = m.doCalls;
+  return [
+    { name: "throughput", target: ">= 0.90x floor", measured: `${ratio.toFixed(2)}x`, holds: ratio >= 0.9 },
+    { name: "p50 latency", target: "<= +1 ms over floor", measured: `${addedP50 >= 0 ? "+" : ""}${addedP50.toFixed(1)} ms`, holds: addedP50 <= 1 },
+    { name: "stream first chunk", target: "<= +2 ms over floor", measured: `${addedFirst >= 0 ? "+" : ""}${addedFirst.toFixed(1)} ms`, holds: addedFirst <= 2 },
+    { name: "memory while streaming", target: `flat (growth < ${FLAT_LIMIT_MIB} MiB)`, measured: `+${growth.toFixed(0)} MiB peak`, holds: growth < FLAT_LIMIT_MIB },
+    {
+      name: "DO storage growth",
+      target: "0 rows per request",
+      measured: `${rowsAdded} rows over ${m.proxyRows.requests} requests; ${plain.storedRowsAddedPerRequest.toFixed(3)}/req (counting build)`,
+      holds: rowsAdded === 0 && plain.storedRowsAddedPerRequest === 0,
+    },
+    {
+      name: "DO calls",
+      target: "1 acquire per attempt + 1 recordUsage per success, nothing else",
+      measured: `${plain.acquirePerAttempt.toFixed(2)} + ${plain.recordUsagePerSuccess.toFixed(2)}, ${plain.callsPerRequest.toFixed(2)} calls/req; retry: ${m.doCalls.retry.acquirePerAttempt.toFixed(2)} + ${m.doCalls.retry.recordUsagePerSuccess.toFixed(2)}`,
+      holds: [plain, m.doCalls.retry].every(
+        (p) => p.acquirePerAttempt === 1 && p.recordUsagePerSuccess === 1 && p.otherCalls === 0,
+      ),
+    },
+    {
+      name: "quota: served",
+      target: "100% of servable",
+      measured: `${m.quota.served}/${m.quota.servable} (${(m.quota.servedRatio * 100).toFixed(0)}%)`,
+      holds: m.quota.served === m.quota.servable,
+    },
+    {
+      name: "quota: late 429s",
+      target: "0 sent after the pool was told",
+      measured: String(m.quota.late429s),
+      holds: m.quota.late429s === 0,
+    },
+    {
+      name: "quota: upstream 429s",
+      target: "<= 1 per key and window",
+      measured: `${m.quota.upstream429s} (allowed ${m.quota.allowed429s}; extra: ${m.quota.inFlight429s} raced, ${m.quota.late429s} late)`,
+      holds: m.quota.upstream429s <= m.quota.allowed429s,
+    },
+  ];
+}

@@ -1,0 +1,106 @@
+// `npm run bench`: starts the fake Gemini upstream, the proxy as users run it (wrangler
+// dev, local Durable Object storage), the floor pass-through and the counting build, all
+// on 127.0.0.1; measures; prints one table; writes bench/results/<timestamp>.json.
+
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { startFakeUpstream } from "../test/fake-upstream/index.ts";
+import { startProxy } from "../test/setup/start-proxy.ts";
+import { poolKeys, proxyToken } from "../test/setup/test-keys.ts";
+import { readConfig } from "./lib/config.ts";
+import { sendMany } from "./lib/bounded-fetch.ts";
+import { countRows } from "./lib/do-storage.ts";
+import { clientHeaders, generatePath, LOAD_MODEL, promptBody } from "./lib/requests.ts";
+import type { Target } from "./lib/targets.ts";
+import { renderTable } from "./report/table.ts";
+import { checkTargets } from "./report/targets.ts";
+import { measureDoCalls } from "./scenarios/do-calls.ts";
+import { measureQuota } from "./scenarios/quota.ts";
+import { measureStreamLatency } from "./scenarios/stream-latency.ts";
+import { measureStreamingMemory } from "./scenarios/streaming-memory.ts";
+import { measureThroughput } from "./scenarios/throughput.ts";
+import { startWranglerDev, type WranglerDev } from "../test/setup/wrangler-dev.ts";
+
+const log = (line: string): void => console.error(line);
+const config = readConfig();
+const started = Date.now();
+const firstKey = poolKeys[0] ?? "";
+
+log(`bench: ${JSON.stringify(config)}`);
+const upstream = await startFakeUpstream();
+const stops: (() => Promise<void>)[] = [() => upstream.close()];
+try {
+  const upstreamVars = {
+    GEMINI_UPSTREAM_URL: `${upstream.origin}/v1beta`,
+    OPENAI_UPSTREAM_URL: `${upstream.origin}/v1beta/openai`,
+  };
+  // One at a time: three wrangler builds at once would starve this machine.
+  const proxy = await startProxy({ upstreamOrigin: upstream.origin, keys: poolKeys, proxyToken });
+  stops.push(() => proxy.stop());
+  const floor: WranglerDev = await startWranglerDev({
+    config: "bench/floor-worker/wrangler.jsonc",
+    vars: { UPSTREAM_ORIGIN: upstream.origin, UPSTREAM_KEY: firstKey },
+  });
+  stops.push(() => floor.stop());
+  log(`bench: upstream ${upstream.origin}, proxy ${proxy.origin}, floor ${floor.origin}`);
+
+  const proxyTarget: Target = { name: "proxy", origin: proxy.origin };
+  const floorTarget: Target = { name: "floor", origin: floor.origin };
+  const directTarget: Target = { name: "direct", origin: upstream.origin };
+
+  log("bench: throughput (non-streaming generateContent)");
+  // Prime the object: one sequential request per key creates today's usage row for every
+  // key, so the row count below sees growth, not first use.
+  await sendMany(poolKeys.length, 1, () =>
+    fetch(`${proxy.origin}${generatePath(LOAD_MODEL)}`, { method: "POST", headers: clientHeaders, body: promptBody }),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const rowsBefore = await countRows(proxy.persistTo);
+  const throughput = await measureThroughput([floorTarget, proxyTarget, directTarget], config, {
+    "x-goog-api-key": firstKey,
+    "content-type": "application/json",
+  }, log);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const proxyRows = {
+    before: rowsBefore,
+    after: await countRows(proxy.persistTo),
+    // Measured requests only; the warm-up added more, which can only lower the per-request figure.
+    requests: throughput.proxy.requests,
+  };
+
+  log("bench: stream latency");
+  const stream = await measureStreamLatency(upstream, [floorTarget, proxyTarget], config);
+
+  log("bench: memory while streaming");
+  const memory = await measureStreamingMemory(upstream, [floorTarget, proxyTarget], config, log);
+
+  log("bench: quota scenario");
+  const quota = await measureQuota(upstream, proxy.origin, config);
+
+  log("bench: Durable Object calls (counting build)");
+  await floor.stop();
+  const counting = await startWranglerDev({
+    config: "bench/counting-worker/wrangler.jsonc",
+    vars: { ...upstreamVars, API_KEYS: poolKeys.join(","), PROXY_API_KEY: proxyToken, LOG_REQUESTS: "false" },
+  });
+  stops.push(() => counting.stop());
+  const doCalls = await measureDoCalls(upstream, counting, config.doRequests);
+
+  const measurements = { throughput, stream, memory, doCalls, proxyRows, quota };
+  const checks = checkTargets(measurements);
+  console.log(renderTable(measurements, checks));
+
+  await mkdir("bench/results", { recursive: true });
+  const file = join("bench/results", `${new Date(started).toISOString().replaceAll(":", "-")}.json`);
+  await writeFile(
+    file,
+    JSON.stringify(
+      { startedAt: new Date(started).toISOString(), seconds: (Date.now() - started) / 1000, config, measurements, checks },
+      (key, value: unknown) => (key === "latenciesMs" ? undefined : value),
+      2,
+    ),
+  );
+  log(`bench: wrote ${file} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+} finally {
+  for (const stop of stops.reverse()) await stop().catch(() => undefined);
+}

@@ -1,0 +1,98 @@
+// Resident memory of the workerd processes while one large SSE response (~200 MB) flows
+// through, read as fast as the client can. A proxy that streams stays flat; one that
+// buffers the body grows by about its size.
+
+import { Agent } from "node:http";
+import type { FakeUpstream } from "../../test/fake-upstream/index.ts";
+import type { BenchConfig } from "../lib/config.ts";
+import { findWorkerd, residentMiB } from "../lib/process-memory.ts";
+import { clientHeaders, LARGE_MODEL, promptBody, streamPath } from "../lib/requests.ts";
+import { timeStream } from "../lib/stream-timing.ts";
+import { roundOrder, type Target } from "../lib/targets.ts";
+
+/** Text per SSE event: large enough to move 200 MB in a few thousand events. */
+const CHUNK_TEXT_BYTES = 64 * 1024;
+const SAMPLE_EVERY_MS = 100;
+/** Growth (peak minus start) below this counts as flat: far less than any buffered body. */
+export const FLAT_LIMIT_MIB = 50;
+
+export interface MemoryRun {
+  bytes: number;
+  seconds: number;
+  /** VmRSS of the workerd that runs the worker, MiB. */
+  startMiB: number;
+  peakMiB: number;
+  endMiB: number;
+  /** The same for wrangler's dev proxy workerd in front of it. */
+  frontStartMiB: number;
+  frontPeakMiB: number;
+  frontEndMiB: number;
+}
+
+export type StreamingMemoryResult = Record<"proxy" | "floor", MemoryRun[]>;
+
+async function measureOne(target: Target): Promise<MemoryRun> {
+  const { runtime, front } = await findWorkerd(Number(new URL(target.origin).port));
+  const startMiB = await residentMiB(runtime);
+  const frontStartMiB = await residentMiB(front);
+  let peakMiB = startMiB;
+  let frontPeakMiB = frontStartMiB;
+  const sampler = setInterval(() => {
+    void Promise.all([residentMiB(runtime), residentMiB(front)]).then(([rss, frontRss]) => {
+      peakMiB = Math.max(peakMiB, rss);
+      frontPeakMiB = Math.max(frontPeakMiB, frontRss);
+    });
+  }, SAMPLE_EVERY_MS);
+  const agent = new Agent({ keepAlive: false });
+  const started = performance.now();
+  try {
+    const timing = await timeStream({
+      url: `${target.origin}${streamPath(LARGE_MODEL)}`,
+      headers: clientHeaders,
+      body: promptBody,
+      agent,
+    });
+    if (timing.status !== 200) throw new Error(`large stream through ${target.name} answered ${timing.status}`);
+    const endMiB = await residentMiB(runtime);
+    const frontEndMiB = await residentMiB(front);
+    return {
+      bytes: timing.bytes,
+      seconds: (performance.now() - started) / 1000,
+      startMiB,
+      peakMiB: Math.max(peakMiB, endMiB),
+      endMiB,
+      frontStartMiB,
+      frontPeakMiB: Math.max(frontPeakMiB, frontEndMiB),
+      frontEndMiB,
+    };
+  } finally {
+    clearInterval(sampler);
+    agent.destroy();
+  }
+}
+
+export async function measureStreamingMemory(
+  upstream: FakeUpstream,
+  targets: readonly Target[],
+  config: BenchConfig,
+  log: (line: string) => void,
+): Promise<StreamingMemoryResult> {
+  // The fake holds this text once and frames it per request; it lives in the bench
+  // process, not in the processes whose memory is measured.
+  const text = "x".repeat(config.largeMb * 1_000_000);
+  upstream.setModel({ model: LARGE_MODEL, text, chunks: Math.ceil(text.length / CHUNK_TEXT_BYTES), chunkDelayMs: 0 });
+  const result: StreamingMemoryResult = { proxy: [], floor: [] };
+  // Two rounds, A/B then B/A: the second run of each shows whether memory came back.
+  for (let round = 0; round < 2; round++) {
+    for (const target of roundOrder(targets, round)) {
+      const run = await measureOne(target);
+      if (target.name === "proxy" || target.name === "floor") result[target.name].push(run);
+      log(
+        `  memory ${target.name}: ${(run.bytes / 1e6).toFixed(0)} MB in ${run.seconds.toFixed(1)} s, ` +
+          `RSS ${run.startMiB.toFixed(0)} → peak ${run.peakMiB.toFixed(0)} → ${run.endMiB.toFixed(0)} MiB`,
+      );
+    }
+  }
+  upstream.setModel({ model: LARGE_MODEL, text: "released" });
+  return result;
+}
