@@ -38,26 +38,52 @@ function wallClock(ms: number): WallClock {
   };
 }
 
-/** The Pacific calendar date of an instant, as `YYYY-MM-DD`: the key of a quota day. */
-export function quotaDay(ms: number): string {
+function dateOf(ms: number): string {
   const { year, month, day } = wallClock(ms);
   return `${year}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
 }
 
-/** The instant the quota day containing `ms` began (the last Pacific midnight at or before it). */
-export function quotaDayStart(ms: number): number {
+function startOf(ms: number): number {
   const { hour, minute, second } = wallClock(ms);
   const sinceMidnight = ((hour * 60 + minute) * 60 + second) * 1000 + (ms % 1000);
   // On a DST change day the wall clock jumps by an hour; the result is off by that
   // hour only if `ms` falls before the jump, so check the candidate and correct it.
   let start = ms - sinceMidnight;
-  if (quotaDay(start) !== quotaDay(ms)) start += HOUR_MS;
-  else if (quotaDay(start - 1) === quotaDay(ms)) start -= HOUR_MS;
+  if (dateOf(start) !== dateOf(ms)) start += HOUR_MS;
+  else if (dateOf(start - 1) === dateOf(ms)) start -= HOUR_MS;
   return start;
+}
+
+interface QuotaDaySpan {
+  day: string;
+  start: number;
+  end: number;
+}
+
+// Every request asks about today, and formatting a time zone costs more than the rest of
+// key choice; so today's span is computed once and reused until it is over.
+let today: QuotaDaySpan | undefined;
+
+function spanOf(ms: number): QuotaDaySpan {
+  if (today !== undefined && ms >= today.start && ms < today.end) return today;
+  const start = startOf(ms);
+  // A Pacific day lasts 23, 24 or 25 hours; 25 hours after its start is always in the next day.
+  const span = { day: dateOf(ms), start, end: startOf(start + 25 * HOUR_MS) };
+  today = span;
+  return span;
+}
+
+/** The Pacific calendar date of an instant, as `YYYY-MM-DD`: the key of a quota day. */
+export function quotaDay(ms: number): string {
+  return spanOf(ms).day;
+}
+
+/** The instant the quota day containing `ms` began (the last Pacific midnight at or before it). */
+export function quotaDayStart(ms: number): number {
+  return spanOf(ms).start;
 }
 
 /** The instant the next quota day begins: the next midnight in America/Los_Angeles. */
 export function nextQuotaReset(ms: number): number {
-  // A Pacific day lasts 23, 24 or 25 hours; 25 hours after its start is always in the next day.
-  return quotaDayStart(quotaDayStart(ms) + 25 * HOUR_MS);
+  return spanOf(ms).end;
 }

@@ -4,19 +4,19 @@ import type { AcquireRequest, AttemptFailure, Lease } from "../key-pool";
 import type { PoolKey } from "../key-ring";
 import type { Route } from "../route";
 import type { ProxyServices } from "../services";
+import { claimOpenAIResources } from "../resources/claim-openai-resources";
 import { claimResources } from "../resources/claim-resources";
 import { classifyUpstream, isForeignResource } from "../upstream-outcome";
 import type { TokenUsage } from "../usage-scanner";
+import { KeyManagerUnavailable } from "./guarded-pool";
 import { meteredBody } from "./metered-body";
-import { noKeyResponse } from "./no-key-response";
+import { noKeyResponse, ownerQuotaResponse } from "./no-key-response";
 import { clientHeaders, upstreamHeaders, upstreamUrl } from "./upstream-request";
 
 /** 5xx, timeouts and network failures are worth a few other keys, not the whole pool. */
 const MAX_TRANSIENT_FAILURES = 3;
 /** Keys asked whether they can see a resource nobody recorded an owner for. */
 const MAX_OWNER_SEARCH = 10;
-/** The key manager answers in milliseconds; this long means it is stuck. */
-const POOL_TIMEOUT_MS = 10_000;
 
 export interface ForwardRequest {
   method: string;
@@ -130,9 +130,10 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     };
     let lease: Lease;
     try {
-      lease = await within(services.pool.acquire(acquire), POOL_TIMEOUT_MS);
+      // The pool is guarded (guarded-pool.ts): it fails with a safe message rather than hang.
+      lease = await services.pool.acquire(acquire);
     } catch (error) {
-      const detail = error instanceof Timeout ? "did not answer in time" : services.keyRing.redact(String(error));
+      const detail = error instanceof KeyManagerUnavailable ? error.message : services.keyRing.redact(String(error));
       return finish(
         errorResponse(style, 503, `The proxy's key manager is unavailable (${detail}); try again shortly.`, {
           code: "key_manager_unavailable",
@@ -185,11 +186,11 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
 
     if (upstream.ok) {
       const headers = clientHeaders(upstream.headers);
-      if (route.style === "gemini") {
-        const { method, url, resources } = request;
-        const read = await claimResources({ route, method, url, resources, pinned: lease.pinned, keyId: key.id, upstream, headers, services });
-        if (read !== null) return finish(read);
-      }
+      const { method, url, resources } = request;
+      const claim = { method, resources, pinned: lease.pinned, keyId: key.id, upstream, headers, services };
+      const read =
+        route.style === "gemini" ? await claimResources({ ...claim, route, url }) : await claimOpenAIResources({ ...claim, route });
+      if (read !== null) return finish(read);
       return finish(new Response(metered(upstream, key, model, style, services), { status: upstream.status, headers }));
     }
 
@@ -212,5 +213,9 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     }
     fallback = undefined;
     failure = { keyId: key.id, model, fault: { ...outcome, reason: services.keyRing.redact(outcome.reason) } };
+    // Without a model there is nothing to mark, so the pool would hand the owner out again.
+    if (lease.pinned && model === null && outcome.kind !== "key-disabled") {
+      return finish(ownerQuotaResponse(style, request.resources, outcome, Date.now()));
+    }
   }
 }
