@@ -9,6 +9,8 @@ import proxy from "../../src/cloudflare/worker.ts";
 export interface DoCounts {
   /** Calls per Durable Object method name. */
   calls: Record<string, number>;
+  /** Usage reports carried by the recordUsage calls (they come in batches). */
+  usageReports: number;
   /** Sum of SqlStorageCursor.rowsWritten over every statement the object ran. */
   rowsWritten: number;
   rowsRead: number;
@@ -16,7 +18,7 @@ export interface DoCounts {
 }
 
 // One pool object per isolate ("pool"), so module-level totals are that object's totals.
-const counts: DoCounts = { calls: {}, rowsWritten: 0, rowsRead: 0, statements: 0 };
+const counts: DoCounts = { calls: {}, usageReports: 0, rowsWritten: 0, rowsRead: 0, statements: 0 };
 
 /**
  * Counts rows via the cursors workerd returns. The key store reads each cursor to the end
@@ -66,6 +68,7 @@ for (const name of Object.getOwnPropertyNames(ProductionManager.prototype)) {
   Object.defineProperty(ApiKeyManager.prototype, name, {
     value(this: ApiKeyManager, ...args: unknown[]): unknown {
       counts.calls[name] = (counts.calls[name] ?? 0) + 1;
+      if (name === "recordUsage" && Array.isArray(args[0])) counts.usageReports += args[0].length;
       return Reflect.apply(method, this, args);
     },
   });

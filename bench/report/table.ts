@@ -55,12 +55,12 @@ export function renderTable(m: Measurements, checks: TargetCheck[]): string {
   sections.push(table(memoryRows));
   sections.push(
     table([
-      ["Durable Object (counting build)", "requests", "attempts", "DO calls/req", "acquire/req", "acquire/attempt", "recordUsage/success", "rows written/req", "SQL stmts/req", "rows stored +/req"],
+      ["Durable Object (counting build)", "requests", "attempts", "DO calls/req", "acquire/req", "acquire/attempt", "recordUsage/success", "reports/success", "rows written/req", "SQL stmts/req", "rows stored +/req"],
       ...(["plain", "retry"] as const).map((name) => {
         const p = doCalls[name];
-        return [name, String(p.requests), String(p.upstreamAttempts), p.callsPerRequest.toFixed(2), p.acquirePerRequest.toFixed(2), p.acquirePerAttempt.toFixed(2), p.recordUsagePerSuccess.toFixed(2), p.rowsWrittenPerRequest.toFixed(2), p.statementsPerRequest.toFixed(2), p.storedRowsAddedPerRequest.toFixed(3)];
+        return [name, String(p.requests), String(p.upstreamAttempts), p.callsPerRequest.toFixed(2), p.acquirePerRequest.toFixed(2), p.acquirePerAttempt.toFixed(2), p.recordUsagePerSuccess.toFixed(2), p.reportsPerSuccess.toFixed(2), p.rowsWrittenPerRequest.toFixed(2), p.statementsPerRequest.toFixed(2), p.storedRowsAddedPerRequest.toFixed(3)];
       }),
-      ["proxy (throughput rounds)", String(m.proxyRows.requests), "", "", "", "", "", "", "", ((m.proxyRows.after.total - m.proxyRows.before.total) / Math.max(1, m.proxyRows.requests)).toFixed(3)],
+      ["proxy (throughput rounds)", String(m.proxyRows.requests), "", "", "", "", "", "", "", "", ((m.proxyRows.after.total - m.proxyRows.before.total) / Math.max(1, m.proxyRows.requests)).toFixed(3)],
     ]),
   );
   sections.push(

@@ -44,10 +44,10 @@ export function checkTargets(m: Measurements): TargetCheck[] {
     },
     {
       name: "DO calls",
-      target: "1 acquire per attempt + 1 recordUsage per success, nothing else",
-      measured: `${plain.acquirePerAttempt.toFixed(2)} + ${plain.recordUsagePerSuccess.toFixed(2)}, ${plain.callsPerRequest.toFixed(2)} calls/req; retry: ${m.doCalls.retry.acquirePerAttempt.toFixed(2)} + ${m.doCalls.retry.recordUsagePerSuccess.toFixed(2)}`,
+      target: "1 acquire per attempt; each success reported once, batched (<= 1 recordUsage per success); nothing else",
+      measured: `${plain.acquirePerAttempt.toFixed(2)} acquire/attempt + ${plain.recordUsagePerSuccess.toFixed(2)} recordUsage/success (${plain.reportsPerSuccess.toFixed(2)} reports), ${plain.callsPerRequest.toFixed(2)} calls/req; retry: ${m.doCalls.retry.acquirePerAttempt.toFixed(2)} + ${m.doCalls.retry.recordUsagePerSuccess.toFixed(2)} (${m.doCalls.retry.reportsPerSuccess.toFixed(2)})`,
       holds: [plain, m.doCalls.retry].every(
-        (p) => p.acquirePerAttempt === 1 && p.recordUsagePerSuccess === 1 && p.otherCalls === 0,
+        (p) => p.acquirePerAttempt === 1 && p.reportsPerSuccess === 1 && p.recordUsagePerSuccess <= 1 && p.otherCalls === 0,
       ),
     },
     {

@@ -21,7 +21,10 @@ export interface DoCallsPhase {
   otherCalls: number;
   acquirePerRequest: number;
   acquirePerAttempt: number;
+  /** recordUsage calls per success: below 1 because usage goes in batches. */
   recordUsagePerSuccess: number;
+  /** Usage reports per success: exactly 1, every success counted once. */
+  reportsPerSuccess: number;
   rowsWrittenPerRequest: number;
   statementsPerRequest: number;
   /** Rows added to the SQLite file per request (0 once the usage rows exist). */
@@ -38,7 +41,7 @@ export interface DoCallsResult {
 }
 
 const COUNTS_PATH = "/__bench/do-counts";
-/** Usage is recorded in waitUntil after the body ends; wait for it to land. */
+/** Usage is recorded in waitUntil after the body ends, in batches; wait for it to land. */
 const SETTLE_POLLS = 30;
 
 /** Upstream requests for a model since a log id; ids survive the fake's bounded log. */
@@ -56,9 +59,9 @@ async function counts(origin: string): Promise<DoCounts> {
 
 const callsOf = (counted: DoCounts, method: string): number => counted.calls[method] ?? 0;
 
-async function settled(origin: string, expectedRecordUsage: number): Promise<DoCounts> {
+async function settled(origin: string, expectedReports: number): Promise<DoCounts> {
   let latest = await counts(origin);
-  for (let poll = 0; poll < SETTLE_POLLS && callsOf(latest, "recordUsage") < expectedRecordUsage; poll++) {
+  for (let poll = 0; poll < SETTLE_POLLS && latest.usageReports < expectedReports; poll++) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     latest = await counts(origin);
   }
@@ -70,6 +73,7 @@ function difference(after: DoCounts, before: DoCounts): DoCounts {
   for (const [method, n] of Object.entries(after.calls)) calls[method] = n - (before.calls[method] ?? 0);
   return {
     calls,
+    usageReports: after.usageReports - before.usageReports,
     rowsWritten: after.rowsWritten - before.rowsWritten,
     rowsRead: after.rowsRead - before.rowsRead,
     statements: after.statements - before.statements,
@@ -96,6 +100,7 @@ function phase(
     acquirePerRequest: callsOf(counted, "acquire") / requests,
     acquirePerAttempt: callsOf(counted, "acquire") / Math.max(1, upstreamAttempts),
     recordUsagePerSuccess: callsOf(counted, "recordUsage") / Math.max(1, successes),
+    reportsPerSuccess: counted.usageReports / Math.max(1, successes),
     rowsWrittenPerRequest: counted.rowsWritten / requests,
     statementsPerRequest: counted.statements / requests,
     storedRowsAddedPerRequest: (rowsAfter.total - rowsBefore.total) / requests,
@@ -123,7 +128,7 @@ export async function measureDoCalls(
     ...(await sendMany(requestCount - streams, 8, post(generatePath(LOAD_MODEL)))),
     ...(await sendMany(streams, 4, post(streamPath(STREAM_MODEL)))),
   ];
-  let after = await settled(origin, callsOf(before, "recordUsage") + requestCount);
+  let after = await settled(origin, before.usageReports + requestCount);
   const plainAttempts = attemptsSince(upstream, [LOAD_MODEL, STREAM_MODEL], sinceId);
   const plain = phase(requestCount, plainStatuses, plainAttempts, difference(after, before), rowsBefore, await countRows(counting.persistTo));
 
@@ -135,7 +140,7 @@ export async function measureDoCalls(
   rowsBefore = await countRows(counting.persistTo);
   sinceId = lastLogId(upstream);
   const retryStatuses = await sendMany(retryRequests, 1, post(generatePath(RETRY_MODEL)));
-  after = await settled(origin, callsOf(before, "recordUsage") + retryRequests);
+  after = await settled(origin, before.usageReports + retryRequests);
   const retryAttempts = attemptsSince(upstream, [RETRY_MODEL], sinceId);
   const retry = phase(retryRequests, retryStatuses, retryAttempts, difference(after, before), rowsBefore, await countRows(counting.persistTo));
   return { plain, retry };

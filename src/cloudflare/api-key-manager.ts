@@ -34,8 +34,8 @@ export class ApiKeyManager extends DurableObject<Env> implements KeyPool, KeyPoo
     return this.#ready.acquire(request, Date.now());
   }
 
-  async recordUsage(report: UsageReport): Promise<void> {
-    this.#ready.recordUsage(report, Date.now());
+  async recordUsage(reports: UsageReport[]): Promise<void> {
+    this.#ready.recordUsage(reports, Date.now());
   }
 
   async recordOwnership(entries: Ownership[]): Promise<void> {

@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import { errorResponse } from "./error-response";
 import { handleApiRequest } from "./proxy/api-entry";
 import { guardedPool, KeyManagerUnavailable } from "./proxy/guarded-pool";
+import { batchedUsage, UsageBatch } from "./proxy/usage-batch";
 import type { ProxyServices } from "./services";
 import { statsRoutes } from "./stats/routes";
 
@@ -27,10 +28,13 @@ const EXPOSED_HEADERS = [
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  // Every route reaches the key manager through the guard, so none can hang on it.
+  // Every route reaches the key manager through the guard, so none can hang on it, and
+  // counts usage through this process's batch.
+  const usage = new UsageBatch();
   app.use("*", async (c, next) => {
     const services = c.env.services;
-    c.env = { services: { ...services, pool: guardedPool(services.pool, (text) => services.keyRing.redact(text)) } };
+    const guarded = guardedPool(services.pool, (text) => services.keyRing.redact(text));
+    c.env = { services: { ...services, pool: batchedUsage(guarded, usage, services.waitUntil) } };
     await next();
   });
 

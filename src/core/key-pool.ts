@@ -61,12 +61,14 @@ export interface UsageReport {
   model: string;
   promptTokens: number;
   outputTokens: number;
+  /** When the request was served: it decides the day and hour the request counts in. */
+  at: number;
 }
 
 export interface KeyPool {
   acquire(request: AcquireRequest): Promise<Lease>;
-  /** Counts a successful request; called off the critical path. */
-  recordUsage(report: UsageReport): Promise<void>;
+  /** Counts successful requests; called off the critical path, in batches (usage-batch.ts). */
+  recordUsage(reports: UsageReport[]): Promise<void>;
   /** Remembers which key created (or can see) resources; awaited when the client will use them next. */
   recordOwnership(entries: Ownership[]): Promise<void>;
   /** Forgets resources that were deleted. */

@@ -68,7 +68,7 @@ describe("KeyStore", () => {
       expect(first).toBe(new Date(NOW + 10_000).toISOString());
       store.recordFailure(bare, NOW + 10_000);
       expect(store.snapshot(NOW + 10_000).keys[0]?.models.m?.until).toBe(new Date(NOW + 30_000).toISOString());
-      store.recordUsage({ keyId: "a", model: "m", promptTokens: 1, outputTokens: 1 }, NOW + 30_000);
+      store.recordUsage([{ keyId: "a", model: "m", promptTokens: 1, outputTokens: 1, at: NOW + 30_000 }], NOW + 30_000);
       store.recordFailure(bare, NOW + 31_000);
       expect(store.snapshot(NOW + 31_000).keys[0]?.models.m?.until).toBe(new Date(NOW + 41_000).toISOString());
     });
@@ -95,9 +95,17 @@ describe("KeyStore", () => {
 
   it("counts usage per key, model and Pacific day, with hourly and daily history", async () => {
     await withStore((store) => {
-      store.recordUsage({ keyId: "a", model: "m", promptTokens: 10, outputTokens: 5 }, NOW);
-      store.recordUsage({ keyId: "a", model: "m", promptTokens: 1, outputTokens: 2 }, NOW + 1);
-      store.recordUsage({ keyId: "b", model: "n", promptTokens: 3, outputTokens: 3 }, NOW);
+      // One batch, as the proxy sends them: each report counts in the day and hour it was served.
+      const dayBefore = NOW - 24 * 3_600_000;
+      store.recordUsage(
+        [
+          { keyId: "a", model: "m", promptTokens: 10, outputTokens: 5, at: NOW },
+          { keyId: "a", model: "m", promptTokens: 1, outputTokens: 2, at: NOW + 1 },
+          { keyId: "b", model: "n", promptTokens: 3, outputTokens: 3, at: NOW },
+          { keyId: "a", model: "m", promptTokens: 100, outputTokens: 100, at: dayBefore },
+        ],
+        NOW + 1,
+      );
       const snapshot = store.snapshot(NOW + 2);
       expect(snapshot.keys[0]?.models.m).toEqual({ requests: 2, promptTokens: 11, outputTokens: 7, state: "ok" });
       expect(snapshot.totals).toMatchObject({ requests: 3, promptTokens: 14, outputTokens: 10 });
@@ -105,6 +113,7 @@ describe("KeyStore", () => {
       expect(snapshot.history.hourly.at(-1)?.models).toEqual({ m: 2, n: 1 });
       expect(snapshot.history.daily).toHaveLength(30);
       expect(snapshot.history.daily.at(-1)).toEqual({ start: "2026-12-15", models: { m: 2, n: 1 } });
+      expect(snapshot.history.daily.at(-2)).toEqual({ start: "2026-12-14", models: { m: 1 } });
       // The next Pacific day starts from zero.
       expect(store.snapshot(Date.parse("2026-12-16T08:00:00Z")).totals.requests).toBe(0);
     });
@@ -167,7 +176,7 @@ describe("KeyStore", () => {
   it("persists marks and usage across a restart of the store (migrations run once)", async () => {
     await withStore((store, reopen) => {
       store.recordFailure({ keyId: "a", model: "m", fault: DAY_QUOTA }, NOW);
-      store.recordUsage({ keyId: "b", model: "m", promptTokens: 1, outputTokens: 1 }, NOW);
+      store.recordUsage([{ keyId: "b", model: "m", promptTokens: 1, outputTokens: 1, at: NOW }], NOW);
       const again = reopen();
       expect(again.snapshot(NOW).keys.map((key) => key.models.m?.state)).toEqual(["exhausted", "ok", undefined]);
     });

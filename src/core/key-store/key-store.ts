@@ -20,6 +20,20 @@ const MAX_LRU_MODELS = 256;
 /** Marks left over from a fault: a strike older than this no longer escalates a cooldown. */
 const STRIKE_MEMORY_MS = 15 * 60_000;
 
+interface UsageTotals {
+  requests: number;
+  promptTokens: number;
+  outputTokens: number;
+}
+
+function counted(totals: UsageTotals | undefined, report: UsageReport): UsageTotals {
+  return {
+    requests: (totals?.requests ?? 0) + 1,
+    promptTokens: (totals?.promptTokens ?? 0) + report.promptTokens,
+    outputTokens: (totals?.outputTokens ?? 0) + report.outputTokens,
+  };
+}
+
 interface CandidateRow extends Record<string, string | number | null> {
   id: string;
   position: number;
@@ -171,29 +185,46 @@ export class KeyStore {
     );
   }
 
-  recordUsage(report: UsageReport, now: number): void {
-    const { keyId, model, promptTokens, outputTokens } = report;
-    this.#sql(
-      `INSERT INTO usage_daily (day, key_id, model, requests, prompt_tokens, output_tokens) VALUES (?, ?, ?, 1, ?, ?)
-       ON CONFLICT (day, key_id, model) DO UPDATE SET requests = requests + 1,
-         prompt_tokens = prompt_tokens + excluded.prompt_tokens, output_tokens = output_tokens + excluded.output_tokens`,
-      quotaDay(now),
-      keyId,
-      model,
-      promptTokens,
-      outputTokens,
-    );
-    this.#sql(
-      `INSERT INTO usage_hourly (hour, model, requests, prompt_tokens, output_tokens) VALUES (?, ?, 1, ?, ?)
-       ON CONFLICT (hour, model) DO UPDATE SET requests = requests + 1,
-         prompt_tokens = prompt_tokens + excluded.prompt_tokens, output_tokens = output_tokens + excluded.output_tokens`,
-      now - (now % HOUR_MS),
-      model,
-      promptTokens,
-      outputTokens,
-    );
-    // A success proves an expired mark is over; dropping it also forgets its strikes.
-    this.#sql("DELETE FROM marks WHERE key_id = ? AND model = ? AND until <= ?", keyId, model, now);
+  /** Counts served requests: one upsert per day, key and model and per hour and model in the batch. */
+  recordUsage(reports: readonly UsageReport[], now: number): void {
+    const daily = new Map<string, UsageTotals & { day: string; keyId: string; model: string }>();
+    const hourly = new Map<string, UsageTotals & { hour: number; model: string }>();
+    for (const report of reports) {
+      const { keyId, model, at } = report;
+      const day = quotaDay(at);
+      const hour = at - (at % HOUR_MS);
+      const dayGroup = `${day}|${keyId}|${model}`;
+      daily.set(dayGroup, { day, keyId, model, ...counted(daily.get(dayGroup), report) });
+      const hourGroup = `${hour}|${model}`;
+      hourly.set(hourGroup, { hour, model, ...counted(hourly.get(hourGroup), report) });
+    }
+    for (const row of daily.values()) {
+      this.#sql(
+        `INSERT INTO usage_daily (day, key_id, model, requests, prompt_tokens, output_tokens) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (day, key_id, model) DO UPDATE SET requests = requests + excluded.requests,
+           prompt_tokens = prompt_tokens + excluded.prompt_tokens, output_tokens = output_tokens + excluded.output_tokens`,
+        row.day,
+        row.keyId,
+        row.model,
+        row.requests,
+        row.promptTokens,
+        row.outputTokens,
+      );
+      // A success proves an expired mark is over; dropping it also forgets its strikes.
+      this.#sql("DELETE FROM marks WHERE key_id = ? AND model = ? AND until <= ?", row.keyId, row.model, now);
+    }
+    for (const row of hourly.values()) {
+      this.#sql(
+        `INSERT INTO usage_hourly (hour, model, requests, prompt_tokens, output_tokens) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (hour, model) DO UPDATE SET requests = requests + excluded.requests,
+           prompt_tokens = prompt_tokens + excluded.prompt_tokens, output_tokens = output_tokens + excluded.output_tokens`,
+        row.hour,
+        row.model,
+        row.requests,
+        row.promptTokens,
+        row.outputTokens,
+      );
+    }
   }
 
   /**

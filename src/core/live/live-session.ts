@@ -151,7 +151,9 @@ function relay(client: LiveSocket, opened: { socket: LiveSocket; first: Frame },
     recorded = true;
     const usage = scanner.usage;
     services.waitUntil(
-      services.pool.recordUsage({ keyId: key.id, model, promptTokens: usage?.promptTokens ?? 0, outputTokens: usage?.outputTokens ?? 0 }),
+      services.pool.recordUsage([
+        { keyId: key.id, model, promptTokens: usage?.promptTokens ?? 0, outputTokens: usage?.outputTokens ?? 0, at: Date.now() },
+      ]),
     );
   };
   const upstream = opened.socket;

@@ -69,12 +69,9 @@ function metered(upstream: Response, key: PoolKey, model: string | null, style: 
     // Registered now, while the request is surely alive; settled when the body ends.
     services.waitUntil(
       new Promise<TokenUsage | null>((resolve) => (ended = resolve)).then((usage) =>
-        services.pool.recordUsage({
-          keyId: key.id,
-          model,
-          promptTokens: usage?.promptTokens ?? 0,
-          outputTokens: usage?.outputTokens ?? 0,
-        }),
+        services.pool.recordUsage([
+          { keyId: key.id, model, promptTokens: usage?.promptTokens ?? 0, outputTokens: usage?.outputTokens ?? 0, at: Date.now() },
+        ]),
       ),
     );
   }

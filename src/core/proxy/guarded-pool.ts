@@ -25,7 +25,7 @@ export function guardedPool(pool: Pool, redact: (text: string) => string, timeou
   };
   return {
     acquire: (request) => guard(() => pool.acquire(request)),
-    recordUsage: (report) => guard(() => pool.recordUsage(report)),
+    recordUsage: (reports) => guard(() => pool.recordUsage(reports)),
     recordOwnership: (entries) => guard(() => pool.recordOwnership(entries)),
     forgetResources: (names) => guard(() => pool.forgetResources(names)),
     usableKeys: () => guard(() => pool.usableKeys()),

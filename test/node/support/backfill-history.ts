@@ -69,12 +69,15 @@ export async function backfillHistory(persistTo: string, keys: readonly string[]
       let pick = next();
       const model = MIX.find(([, share]) => (pick -= share) < 0)?.[0] ?? MIX[0]![0];
       store.recordUsage(
-        {
-          keyId: ids[Math.floor(next() * ids.length)]!,
-          model,
-          promptTokens: Math.round(300 + next() * 2400),
-          outputTokens: Math.round(80 + next() * 900),
-        },
+        [
+          {
+            keyId: ids[Math.floor(next() * ids.length)]!,
+            model,
+            promptTokens: Math.round(300 + next() * 2400),
+            outputTokens: Math.round(80 + next() * 900),
+            at,
+          },
+        ],
         at,
       );
     }
