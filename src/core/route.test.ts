@@ -84,4 +84,55 @@ describe("recognizeRoute", () => {
     expect(route(recognizeRoute("/v1beta/batches/b1:cancel", null))).toMatchObject({ resource: "batches/b1:cancel" });
     expect(route(recognizeRoute("/upload/v1beta/files", null))).toMatchObject({ upload: true, resource: "files" });
   });
+  it("recognises OpenAI batch routes on every OpenAI prefix, with the batch id encoded, plain or bare", () => {
+    for (const prefix of ["/v1", "/v1beta/openai", ""]) {
+      expect(route(recognizeRoute(`${prefix}/batches`, "bearer"))).toMatchObject({ style: "openai", endpoint: "batches" });
+      for (const id of ["batches%2Fabc123", "batches%2fabc123", "batches/abc123"]) {
+        expect(route(recognizeRoute(`${prefix}/batches/${id}`, "bearer"))).toEqual({
+          style: "openai",
+          endpoint: "batches/batches/abc123",
+          modelInBody: false,
+          model: null,
+          resource: "batches/abc123",
+        });
+        expect(route(recognizeRoute(`${prefix}/batches/${id}/cancel`, "bearer"))).toMatchObject({
+          endpoint: "batches/batches/abc123/cancel",
+          resource: "batches/abc123",
+        });
+      }
+      expect(route(recognizeRoute(`${prefix}/batches/abc123`, "bearer"))).toMatchObject({
+        endpoint: "batches/abc123",
+        resource: "batches/abc123",
+      });
+    }
+    // Only a Bearer client (every OpenAI SDK) is taken for OpenAI where the native API has the same path.
+    expect(route(recognizeRoute("/v1/batches/abc123", "goog-header"))).toMatchObject({ style: "gemini", resource: "batches/abc123" });
+    expect(route(recognizeRoute("/v1beta/openai/batches/abc123", "goog-header")).style).toBe("openai");
+  });
+
+  it("accepts no other encoded slash, and no trick inside a batch id", () => {
+    for (const path of [
+      "/v1/batches/batches%2F..%2Fsecret",
+      "/v1/batches/batches%2F..",
+      "/v1/batches/batches%2F%2e%2e",
+      "/v1/batches/batches%2Fa%2Fb",
+      "/v1/batches/batches%2F",
+      "/v1/batches%2Fbatches%2Fabc",
+      "/v1beta/batches/batches%2Fabc",
+      "/v1/files/files%2Fabc",
+      "/v1/batches/batches%2Fabc%2Fcancel",
+    ]) {
+      expect(recognizeRoute(path, "bearer"), path).toMatchObject({ error: { status: 400 } });
+    }
+    expect(recognizeRoute("/v1/batches/batches/a.b", "bearer")).toMatchObject({ route: { style: "gemini" } });
+    expect(recognizeRoute("/v1beta/openai/batches/batches/a.b", "bearer")).toMatchObject({ error: { status: 404 } });
+  });
+
+  it("answers Google's missing OpenAI Files API with a 404 that says what to use instead", () => {
+    for (const path of ["/v1beta/openai/files", "/v1beta/openai/files/files%2Fabc/content"]) {
+      const recognition = recognizeRoute(path, "bearer");
+      expect(recognition).toMatchObject({ error: { status: path.includes("%2F") ? 400 : 404, style: "openai" } });
+    }
+    expect(recognizeRoute("/v1beta/openai/files", "bearer")).toMatchObject({ error: { message: expect.stringContaining("/upload/v1beta/files") } });
+  });
 });

@@ -1,6 +1,8 @@
 import type { ApiStyle } from "./api-style";
 import type { CredentialSource } from "./client-auth";
 import { parseModelId } from "./model-name";
+import { decodeBatchName, recognizeOpenAIBatch } from "./openai-batch-paths";
+import { OPENAI_FILES_UNSUPPORTED } from "./resources/openai-unsupported";
 
 // Recognises what a request asks for from its path alone, and rebuilds the upstream
 // path from the recognised, validated parts: nothing the client wrote is ever copied
@@ -50,6 +52,8 @@ export interface OpenAIRoute {
   /** The model is named in the JSON body and must be read from there. */
   modelInBody: boolean;
   model: string | null;
+  /** The batch a `batches/{id}` path names (`batches/abc`), which pins the request to its owner's key. */
+  resource?: string;
 }
 
 export interface RouteError {
@@ -71,6 +75,8 @@ function styleGuess(segments: string[], credential: CredentialSource | null): Ap
 }
 
 function recognizeOpenAI(rest: string[]): Route | null {
+  const batch = recognizeOpenAIBatch(rest);
+  if (batch !== null) return batch;
   const endpoint = rest.join("/");
   if (OPENAI_ENDPOINTS_WITH_MODEL_IN_BODY.has(endpoint)) {
     return { style: "openai", endpoint, modelInBody: true, model: null };
@@ -126,7 +132,9 @@ function isRoute(value: Route | RouteError | null): value is Route {
  * styles; the credential decides (Bearer means an OpenAI client, as the openai SDK only
  * sends that), and native wins when there is none.
  */
-export function recognizeRoute(pathname: string, credential: CredentialSource | null): Recognition {
+export function recognizeRoute(rawPathname: string, credential: CredentialSource | null): Recognition {
+  // The only encoded slash allowed is an SDK's in a batch id; the trick check runs after it.
+  const pathname = decodeBatchName(rawPathname);
   const segments = pathname.split("/").filter((segment, index) => index > 0 || segment !== "");
   if (PATH_TRICKS.test(pathname)) {
     return { error: { style: styleGuess(segments, credential), status: 400, message: "Invalid request path." } };
@@ -143,7 +151,10 @@ export function recognizeRoute(pathname: string, credential: CredentialSource | 
   };
 
   if (first === undefined) return { error: notFound };
-  if (first === "v1beta" && second === "openai") return found(recognizeOpenAI(rest)) ?? { error: notFound };
+  if (first === "v1beta" && second === "openai") {
+    const filesError: RouteError = { style: "openai", status: 404, message: OPENAI_FILES_UNSUPPORTED };
+    return found(recognizeOpenAI(rest)) ?? { error: rest[0] === "files" ? filesError : notFound };
+  }
   if (first === "upload" && second !== undefined && API_VERSIONS.has(second)) {
     return found(recognizeNative(second, rest, true)) ?? { error: notFound };
   }

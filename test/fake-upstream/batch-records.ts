@@ -2,6 +2,7 @@
 // (GenerateContentBatch / EmbedContentBatch) is what @google/genai reads; `response`
 // mirrors metadata.output once the batch is done.
 
+import type { OpenAiBatchSpec } from "./openai-batch-records.ts";
 import type { Owned } from "./owned-store.ts";
 import { timestamp } from "./resource-ids.ts";
 
@@ -37,6 +38,8 @@ export interface StoredBatch extends Owned {
   /** Set when the batch succeeds (see batch-results.ts). */
   output?: BatchOutput;
   endedAt?: number;
+  /** Set for batches created through the OpenAI-compatible routes: their input and results are OpenAI JSONL. */
+  openai?: OpenAiBatchSpec;
 }
 
 export type BatchState = "BATCH_STATE_PENDING" | "BATCH_STATE_SUCCEEDED" | "BATCH_STATE_CANCELLED";

@@ -1,12 +1,14 @@
 // What a finished batch answers: one GenerateContentResponse (or embedding) per input
 // request, inline for inline input, or as a JSONL results file owned by the same project
-// for file input. Computed when the batch is first looked at after its delay.
+// for file input (OpenAI batch output lines for a batch created the OpenAI way). Computed
+// when the batch is first looked at after its delay.
 
 import type { FakeState } from "./control-state.ts";
 import type { BatchInput, StoredBatch } from "./batch-records.ts";
 import { FILE_LIFETIME_MS, fileUri } from "./file-records.ts";
 import { generateResponse, newResponseId } from "./gemini-payloads.ts";
 import { field, isRecord } from "./json-access.ts";
+import { openAiResultLines } from "./openai-batch-results.ts";
 import { defaultReplyText, embeddingFor } from "./reply-content.ts";
 import { newResourceId } from "./resource-ids.ts";
 import { promptTokenCount, promptText } from "./tokens.ts";
@@ -58,7 +60,13 @@ export function settleBatch(state: FakeState, batch: StoredBatch, now = Date.now
     return;
   }
   const source = batch.inputFileId === null ? undefined : files.owned(batch.inputFileId, batch.project, now);
-  const inputs = source === undefined ? [] : parseJsonl(source.bytes);
+  let lines: string[] = [];
+  if (source !== undefined) {
+    lines =
+      batch.openai === undefined
+        ? parseJsonl(source.bytes).map((input) => fileResult(state, batch, input))
+        : openAiResultLines(state, batch, source.bytes);
+  }
   const id = `batch-${newResourceId()}`;
   files.add({
     id,
@@ -68,7 +76,7 @@ export function settleBatch(state: FakeState, batch: StoredBatch, now = Date.now
     expiresAt: now + FILE_LIFETIME_MS,
     displayName: `batch-${batch.id}-results`,
     mimeType: "application/jsonl",
-    bytes: Buffer.from(inputs.map((input) => fileResult(state, batch, input)).join("\n") + "\n"),
+    bytes: Buffer.from(lines.join("\n") + "\n"),
     uri: fileUri(batch.origin, batch.apiVersion, id),
     source: "GENERATED",
   });

@@ -1,11 +1,13 @@
 // Google's OpenAI-compatible surface under /v1beta/openai/. Errors here are Google
 // envelopes wrapped in a JSON array (see respond.ts), keys arrive as bearer tokens.
+// Batches live in openai-batch-routes.ts; there is no Files API here, as on Google.
 
 import { missingBearer, badRequest, routeNotFound } from "./error-bodies.ts";
 import type { Exchange } from "./exchange.ts";
 import { openAiApiKey } from "./auth.ts";
 import { field } from "./json-access.ts";
 import { catalog } from "./model-catalog.ts";
+import { handleOpenAiBatches, isOpenAiBatchPath } from "./openai-batch-routes.ts";
 import { admit } from "./model-gate.ts";
 import { bareModelName } from "./model-name.ts";
 import { chatCompletion, chatCompletionChunks, embeddingList, openAiModel } from "./openai-payloads.ts";
@@ -46,7 +48,9 @@ export async function handleOpenAi(ex: Exchange): Promise<void> {
   const { entry, req, url } = ex;
   entry.dialect = "openai";
   entry.apiVersion = "v1beta";
-  const found = routeOf(req.method ?? "GET", url.pathname.slice(OPENAI_PREFIX.length).replace(/\/$/, ""));
+  const rest = url.pathname.slice(OPENAI_PREFIX.length).replace(/\/$/, "");
+  if (isOpenAiBatchPath(rest)) return handleOpenAiBatches(ex, rest);
+  const found = routeOf(req.method ?? "GET", rest);
   if (found === null) return sendError(ex, routeNotFound(url.pathname));
   const { route, pathModel } = found;
   entry.action = route === "chat" ? "chat.completions" : route;

@@ -23,6 +23,11 @@ export class OwnedStore<T extends Owned> {
     return this.#live(id, now) !== undefined;
   }
 
+  /** The live item whoever owns it: for the fake's bookkeeping (log, scripts), never to answer a caller. */
+  find(id: string, now = Date.now()): T | undefined {
+    return this.#live(id, now);
+  }
+
   /** The item if `project` owns it and it has not expired; undefined otherwise. */
   owned(id: string, project: string, now = Date.now()): T | undefined {
     const item = this.#live(id, now);

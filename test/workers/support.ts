@@ -49,6 +49,9 @@ export const fake = {
   model: (shape: ModelShape) => control("model", shape),
   log: async (model: string): Promise<LogSnapshot> =>
     (await control(`log?model=${encodeURIComponent(model)}`)).json<LogSnapshot>(),
+  /** Requests that carried this x-fake-tag header: for routes that name no model (uploads, files). */
+  tagged: async (tag: string): Promise<LogSnapshot> =>
+    (await control(`log?tag=${encodeURIComponent(tag)}`)).json<LogSnapshot>(),
 };
 
 /** The pool's view, straight from the Durable Object. */

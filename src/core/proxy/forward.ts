@@ -210,7 +210,8 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     }
     fallback = undefined;
     failure = { keyId: key.id, model, fault: { ...outcome, reason: services.keyRing.redact(outcome.reason) } };
-    // Without a model there is nothing to mark, so the pool would hand the owner out again.
+    // Only the owner may send this, and with no model there is no mark to wait out: the
+    // next round would find no key and answer 503. The owner's wait, as a 429, is the truth.
     if (lease.pinned && model === null && outcome.kind !== "key-disabled") {
       return finish(ownerQuotaResponse(style, request.resources, outcome, Date.now()));
     }

@@ -4,6 +4,8 @@ import { errorResponse } from "../error-response";
 import { parseModelId } from "../model-name";
 import { handleLive, matchLivePath } from "../live/live-session";
 import { mergedList } from "../resources/merged-list";
+import { openAIResources } from "../resources/openai-batch-resources";
+import { unsupportedOpenAIRequest } from "../resources/openai-unsupported";
 import { bodyResources, LISTABLE_COLLECTIONS, pathResource } from "../resources/resource-names";
 import { uploadOwner } from "../resources/upload-session";
 import { recognizeRoute, type NativeRoute, type Route } from "../route";
@@ -74,6 +76,8 @@ export async function handleProxy(request: Request, services: ProxyServices): Pr
 
   try {
     const { route } = recognition;
+    const unsupported = unsupportedOpenAIRequest(route, request.method, request.headers, credential?.source ?? null);
+    if (unsupported !== null) return unsupported;
     if (route.style === "gemini" && request.method === "GET" && LISTABLE_COLLECTIONS.has(route.resource)) {
       return await mergedList(route, url, request.headers, services);
     }
@@ -84,7 +88,7 @@ export async function handleProxy(request: Request, services: ProxyServices): Pr
     const body = hasBody && !streamed ? await readBody(request, services.config.maxBodyBytes) : null;
     const lookup = modelOf(route, body);
     if ("error" in lookup) return lookup.error;
-    const resources = route.style === "gemini" ? resourcesOf(route, body) : [];
+    const resources = route.style === "gemini" ? resourcesOf(route, body) : openAIResources(route, request.method, body);
     return await forward(
       {
         method: request.method,

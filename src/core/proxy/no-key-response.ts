@@ -1,6 +1,9 @@
 import type { ApiStyle } from "../api-style";
 import { errorResponse } from "../error-response";
 import type { Lease } from "../key-pool";
+import { markFor } from "../key-store/cooldown";
+import { nextQuotaReset } from "../pacific-time";
+import type { KeyFault } from "../upstream-outcome";
 
 type Refusal = Exclude<Lease, { keyId: string }>;
 
@@ -72,4 +75,19 @@ export function noKeyResponse(
       });
     }
   }
+}
+
+/**
+ * A request about no model (a batch, a file) that only its owner's key may send, and that
+ * key answered with a quota 429. Nothing can be marked for a model, and no other key may
+ * take it: the client gets the proxy's 429, waiting as long as a model mark would.
+ */
+export function ownerQuotaResponse(
+  style: ApiStyle,
+  resources: readonly string[],
+  fault: Exclude<KeyFault, { kind: "key-disabled" }>,
+  now: number,
+): Response {
+  const freeAt = markFor(fault, undefined, now).until;
+  return noKeyResponse(style, null, resources, { keyId: null, cause: "exhausted", freeAt, resetAt: nextQuotaReset(now), pinned: true }, now);
 }
