@@ -1,9 +1,12 @@
+import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StatsApiResponse } from "../../src/core/stats-model.ts";
+import { en } from "../../src/core/stats/strings-en.ts";
+import { zhCN } from "../../src/core/stats/strings-zh-cn.ts";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
 import { poolKeys, proxyToken } from "../setup/test-keys.ts";
@@ -11,13 +14,16 @@ import { backfillHistory } from "./support/backfill-history.ts";
 
 // /stat in a real browser (Debian's Chromium) against the proxy as users run it
 // (`wrangler dev`), after traffic that exhausts, cools and disables keys — with hostile
-// markup in an upstream error message. Checks are on structure and data attributes, not
-// on English words, so they hold once the page is translated. Code that runs in the page
+// markup in an upstream error message. Checks are on structure and data attributes; where
+// words matter (which language the page speaks) they come from the page's own dictionaries
+// (src/core/stats/strings-*.ts), never typed out here. Code that runs in the page
 // is passed as a string where it needs DOM globals, which this Workers-typed project lacks.
 
 const CHROMIUM = "/usr/bin/chromium";
-// A test run must leave the tree clean: the README's picture is refreshed only on request.
-const SCREENSHOT = process.env.UPDATE_README_SCREENSHOT === "1" ? "docs/stat-page.png" : "test-results/stat-page.png";
+// A test run must leave the tree clean: the READMEs' pictures are refreshed only on request.
+const UPDATE_README = process.env.UPDATE_README_SCREENSHOT === "1";
+const SCREENSHOT = UPDATE_README ? "docs/stat-page.png" : "test-results/stat-page.png";
+const SCREENSHOT_ZH = UPDATE_README ? "docs/stat-page.zh-CN.png" : "test-results/stat-page.zh-CN.png";
 const XSS = `<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=2;alert(2)</script>`;
 
 const MODEL = {
@@ -96,6 +102,25 @@ function watch(target: Page): void {
   });
 }
 
+/** Chromium draws Chinese with whatever fontconfig offers; without a CJK font, boxes. */
+function hasCjkFont(): boolean {
+  try {
+    return execFileSync("fc-list", [":lang=zh", "family"], { encoding: "utf8" }).trim() !== "";
+  } catch {
+    return false;
+  }
+}
+
+/** Clicks `tag` in the language switch and waits for the page to come back in it. */
+async function switchLanguage(target: Page, tag: string): Promise<void> {
+  await Promise.all([
+    target.waitForResponse((response) => response.url() === `${proxy.origin}/stat` && response.request().method() === "GET"),
+    target.locator(`form.lang-switch button[value="${tag}"]`).click(),
+  ]);
+  await target.waitForLoadState("load");
+  expect(await target.locator("html").getAttribute("lang")).toBe(tag);
+}
+
 /** The toggle of `model` on the key at `position`. */
 function markOf(target: Page, position: number, model: string) {
   return target.locator(`.key[data-position="${position}"] tr.model[data-model="${model}"] button.mark`);
@@ -131,6 +156,9 @@ describe("/stat in a browser", () => {
   it("asks for the token, then shows every key masked with today's counts", async () => {
     await page.goto(`${proxy.origin}/stat`);
     expect(await page.locator(".key").count()).toBe(0);
+    // An en-US browser gets the English page.
+    expect(await page.locator("html").getAttribute("lang")).toBe("en");
+    expect(await page.locator("h1").textContent()).toBe(en.loginTitle);
     await login(page);
 
     const [cookie] = await context.cookies();
@@ -222,6 +250,8 @@ describe("/stat in a browser", () => {
   });
 
   it("looks right: a screenshot for the README", async () => {
+    // The switch says 简体中文 even on the English page.
+    if (UPDATE_README) expect(hasCjkFont(), "the README pictures need a CJK font (Debian: apt-get install fonts-noto-cjk)").toBe(true);
     // One reason open (the XSS one closed again) reads best.
     await markOf(page, 5, MODEL.two).click();
     await page.locator('.key[data-position="6"] button.key-status').click();
@@ -258,6 +288,51 @@ describe("/stat in a browser", () => {
     await small.locator('.key[data-position="5"]').scrollIntoViewIfNeeded();
     await small.screenshot({ path: "test-results/stat-page-phone-keys.png" });
     await phone.close();
+  });
+
+  it("speaks Simplified Chinese to a zh-CN browser, and switches language on request, remembered across reloads", async () => {
+    const zhContext = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "light", locale: "zh-CN" });
+    const zh = await zhContext.newPage();
+    watch(zh);
+    await zh.goto(`${proxy.origin}/stat`);
+    expect(await zh.locator("html").getAttribute("lang")).toBe("zh-CN");
+    expect(await zh.locator("h1").textContent()).toBe(zhCN.loginTitle);
+    await zh.screenshot({ path: "test-results/stat-login.zh-CN.png" });
+    // The switch is a plain form: it works on the login page, before any script runs.
+    await switchLanguage(zh, "en");
+    expect(await zh.locator("h1").textContent()).toBe(en.loginTitle);
+    await switchLanguage(zh, "zh-CN");
+    await login(zh);
+
+    // Words from the server's HTML and words the script draws come from the same dictionary.
+    expect(await zh.locator(".brand h1").textContent()).toBe(zhCN.title);
+    expect(await zh.locator("#chart-heading").textContent()).toBe(zhCN.chartHeading);
+    expect(await zh.locator('form.lang-switch button[aria-pressed="true"]').textContent()).toBe(zhCN.languageName);
+    expect(await zh.locator(".card-requests .card-title").textContent()).toBe(zhCN.requestsToday);
+    expect(await zh.locator('.status-counts [data-status="exhausted"]').textContent()).toContain(zhCN.status_exhausted);
+    expect(await zh.locator(".key .models thead th").first().textContent()).toBe(zhCN.colModel);
+    // The Chinese README's picture: the same view as the English one, one reason open.
+    await markOf(zh, 1, MODEL.pro).click();
+    await zh.evaluate("window.scrollTo(0, 0)");
+    await zh.screenshot({ path: SCREENSHOT_ZH });
+
+    await switchLanguage(zh, "en");
+    await zh.locator(".key").first().waitFor();
+    expect(await zh.locator(".brand h1").textContent()).toBe(en.title);
+    expect(await zh.locator(".card-requests .card-title").textContent()).toBe(en.requestsToday);
+    expect(await zhContext.cookies()).toContainEqual(expect.objectContaining({ name: "stat-lang", value: "en", httpOnly: true }));
+
+    // The choice outlives a reload, though the browser still asks for Chinese.
+    await zh.reload();
+    await zh.locator(".key").first().waitFor();
+    expect(await zh.locator("html").getAttribute("lang")).toBe("en");
+    expect(await zh.locator(".card-requests .card-title").textContent()).toBe(en.requestsToday);
+
+    await switchLanguage(zh, "zh-CN");
+    await zh.locator(".key").first().waitFor();
+    expect(await zh.locator(".card-requests .card-title").textContent()).toBe(zhCN.requestsToday);
+    expect(problems).toEqual([]);
+    await zhContext.close();
   });
 
   it("resets every mark after a confirm, then logs out", async () => {

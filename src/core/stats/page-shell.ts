@@ -1,7 +1,7 @@
 import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import { assetPath } from "./assets";
-import type { StatStrings } from "./strings";
+import { LANGUAGES, type StatStrings } from "./strings";
 
 // The HTML of /stat: a static shell the browser script fills from /api/stats, and the
 // login form. No data is rendered here, and every interpolated value goes through
@@ -23,6 +23,20 @@ function head(strings: StatStrings, withScript: boolean): Markup {
   </head>`;
 }
 
+/**
+ * English / 简体中文: a form that posts the choice to /stat/lang, which remembers it in a
+ * cookie and reloads the page; it needs no script. Each name is tagged with its own
+ * language so screen readers pronounce it right.
+ */
+function languageSwitch(strings: StatStrings): Markup {
+  return html`<form method="post" action="/stat/lang" class="segmented lang-switch" role="group" aria-label="${strings.languageLabel}">
+    ${LANGUAGES.map(
+      (language) =>
+        html`<button type="submit" name="lang" value="${language.tag}" lang="${language.tag}" aria-pressed="${String(language.tag === strings.lang)}">${language.name}</button>`,
+    )}
+  </form>`;
+}
+
 export function dashboardPage(strings: StatStrings, authEnabled: boolean): Markup {
   return html`<!doctype html>
 <html lang="${strings.lang}">
@@ -35,6 +49,7 @@ export function dashboardPage(strings: StatStrings, authEnabled: boolean): Marku
       </div>
       <div class="actions">
         <span id="updated" class="updated" role="status" aria-live="polite">${strings.loading}</span>
+        ${languageSwitch(strings)}
         <button id="reset" type="button" class="button danger">${strings.resetAll}</button>
         ${authEnabled
           ? html`<form method="post" action="/stat/logout" class="logout">
@@ -72,10 +87,11 @@ export function loginPage(strings: StatStrings, failed: boolean): Markup {
   ${head(strings, false)}
   <body class="login-body">
     <main class="login">
+      <div class="login-lang">${languageSwitch(strings)}</div>
       <h1>${strings.loginTitle}</h1>
       <p>${strings.loginHelp}</p>
       ${failed ? html`<p class="login-error" role="alert">${strings.loginFailed}</p>` : ""}
-      <form method="post" action="/stat/login">
+      <form method="post" action="/stat/login" class="login-form">
         <label for="token">${strings.loginToken}</label>
         <input id="token" name="token" type="password" autocomplete="current-password" required autofocus />
         <button type="submit" class="button primary">${strings.loginSubmit}</button>

@@ -5,10 +5,10 @@ import { isAcceptedToken } from "../client-auth";
 import type { StatsApiResponse } from "../stats-model";
 import { authEnabled, mayView, requireViewer, sameOriginUnlessBearer } from "./access";
 import { ASSET_PREFIX, findAsset } from "./assets";
+import { pageStrings, rememberLanguage } from "./language";
 import { dashboardPage, loginPage } from "./page-shell";
 import { noStore, statSecurityHeaders } from "./security-headers";
 import { endSession, startSession } from "./session";
-import { stringsFor } from "./strings";
 
 /**
  * /stat (the page, its login and its static files) and /api/stats, /api/reset (its data).
@@ -21,7 +21,9 @@ export function statsRoutes(): Hono<AppEnv> {
 
   routes.get("/stat", async (c) => {
     noStore(c);
-    const strings = stringsFor(c.req.header("accept-language"));
+    // The page's language comes from these request headers (see ./language.ts).
+    c.header("Vary", "Accept-Language, Cookie");
+    const strings = pageStrings(c);
     if (!(await mayView(c))) return c.html(loginPage(strings, false));
     return c.html(dashboardPage(strings, authEnabled(c)));
   });
@@ -38,8 +40,18 @@ export function statsRoutes(): Hono<AppEnv> {
       await startSession(c, token);
       return c.redirect("/stat", 303);
     }
-    return c.html(loginPage(stringsFor(c.req.header("accept-language")), true), 401);
+    return c.html(loginPage(pageStrings(c), true), 401);
   });
+
+  // The language switch: a plain form post, so it works without script and before login
+  // (the words are no secret). Same-origin only, like every form here.
+  routes.post("/stat/lang", sameOriginUnlessBearer, async (c) => {
+    noStore(c);
+    const form = await c.req.parseBody();
+    if (typeof form.lang === "string") rememberLanguage(c, form.lang);
+    return c.redirect("/stat", 303);
+  });
+  routes.get("/stat/lang", (c) => c.redirect("/stat", 303));
 
   routes.post("/stat/logout", sameOriginUnlessBearer, (c) => {
     noStore(c);

@@ -1,95 +1,60 @@
-// Every word the /stat page shows, server- and browser-side, lives here: translating the
-// page means adding one more dictionary of the same shape and listing it in DICTIONARIES.
-// `{name}` marks a value the page fills in; the browser script substitutes it as text.
+import { en } from "./strings-en";
+import { zhCN } from "./strings-zh-cn";
 
-export const en = {
-  lang: "en",
-  title: "Key pool stats",
-  product: "Gemini key-pool proxy",
-
-  // Login page
-  loginTitle: "Sign in to see the key pool",
-  loginHelp: "This proxy is protected. Enter one of the tokens configured in PROXY_API_KEY.",
-  loginToken: "Proxy token",
-  loginSubmit: "Sign in",
-  loginFailed: "That token is not accepted.",
-  logout: "Log out",
-
-  // Header
-  openWarning:
-    "PROXY_API_KEY is not set: anyone who can reach this proxy can spend your Gemini quota and see this page. Set it with `npx wrangler secret put PROXY_API_KEY`.",
-  updatedAt: "Updated {time}",
-  refreshFailed: "Could not refresh ({error}); retrying.",
-  loading: "Loading…",
-  resetAll: "Reset all marks",
-  resetConfirm:
-    "Lift every exhausted, cooling and disabled mark now? Keys that are really out of quota will be marked again on their next failure.",
-  resetFailed: "Reset failed ({error}).",
-
-  // Summary
-  requestsToday: "Requests today",
-  tokensToday: "Tokens today",
-  tokensInOut: "{in} in · {out} out",
-  quotaDay: "Quota day {day} (Pacific)",
-  keysHeading: "Keys",
-  keysTotal: "{n} keys",
-  keysNote: "A key counts as exhausted or cooling when any of its models is.",
-  nextReset: "Next quota reset",
-  nextResetAt: "Midnight Pacific · {time} your time",
-
-  // Status labels (always shown next to their colour)
-  status_available: "Available",
-  status_cooling: "Cooling",
-  status_exhausted: "Exhausted",
-  status_disabled: "Disabled",
-  state_ok: "OK",
-  state_cooling: "Cooling · {left}",
-  state_exhausted: "Exhausted · {left}",
-
-  // Chart
-  chartHeading: "Requests over time",
-  range24h: "Last 24 hours",
-  range30d: "Last 30 days",
-  chartEmpty: "No requests in this period.",
-  chartOther: "Other models",
-  chartLabel: "Stacked bars: requests per {unit} and model",
-  unitHour: "hour",
-  unitDay: "day",
-  chartTooltip: "{bucket} · {model}: {n}",
-  chartBucketTotal: "{bucket}: {n} requests",
-
-  // Keys
-  keysListHeading: "Keys in the pool",
-  keyPosition: "Key #{n}",
-  keyTotals: "{requests} requests · {in} in · {out} out",
-  colModel: "Model",
-  colRequests: "Requests",
-  colIn: "Input",
-  colOut: "Output",
-  colState: "State",
-  noRequestsToday: "No requests today.",
-  showMore: "Show {n} more",
-  showLess: "Show fewer models",
-  reasonHeading: "Upstream said",
-  reasonUntil: "Until {time}",
-  noReason: "No reason recorded.",
-  disabledReasonToggle: "Why disabled?",
-  left_hms: "{h}h {m}m",
-  left_ms: "{m}m {s}s",
-  left_s: "{s}s",
-  left_done: "ending…",
-} as const;
+// Which dictionary a /stat page is shown in. Every word of the page, server- and
+// browser-side, comes from one of these (the page hands the chosen one to its script
+// in a data attribute); translating the page means adding a dictionary to DICTIONARIES.
 
 export type StatStrings = { readonly [Key in keyof typeof en]: string };
 
-/** The dictionaries the page can be shown in, by language tag; the first is the fallback. */
-const DICTIONARIES: Record<string, StatStrings> = { en };
+/** The dictionaries the page can be shown in; the first is the fallback. */
+const DICTIONARIES: readonly StatStrings[] = [en, zhCN];
 
-/** Picks the first dictionary the browser's Accept-Language asks for. */
-export function stringsFor(acceptLanguage: string | undefined): StatStrings {
-  for (const range of (acceptLanguage ?? "").split(",")) {
-    const tag = range.split(";")[0]?.trim().toLowerCase() ?? "";
-    const match = DICTIONARIES[tag] ?? DICTIONARIES[tag.split("-")[0] ?? ""];
+export interface Language {
+  /** BCP 47 tag, also the value the language switch posts and the cookie holds. */
+  tag: string;
+  /** The language's name in its own words. */
+  name: string;
+}
+
+export const LANGUAGES: readonly Language[] = DICTIONARIES.map((strings) => ({ tag: strings.lang, name: strings.languageName }));
+
+const primarySubtag = (tag: string): string => tag.trim().toLowerCase().split("-")[0] ?? "";
+
+/**
+ * The dictionary for a language tag, matched on its primary subtag: `zh`, `zh-CN`,
+ * `zh-TW` and `zh-Hans-SG` all get the Simplified Chinese page, `en-GB` the English one.
+ */
+export function dictionaryFor(tag: string): StatStrings | undefined {
+  const wanted = primarySubtag(tag);
+  if (wanted === "") return undefined;
+  return DICTIONARIES.find((strings) => primarySubtag(strings.lang) === wanted);
+}
+
+/** The ranges of an Accept-Language header, most wanted first; `q=0` means "not this one". */
+function rankedRanges(acceptLanguage: string): string[] {
+  return acceptLanguage
+    .split(",")
+    .map((range, index) => {
+      const [tag = "", ...params] = range.split(";");
+      const q = params.map((param) => param.trim()).find((param) => param.startsWith("q="));
+      const weight = q === undefined ? 1 : Number(q.slice(2));
+      return { tag: tag.trim(), weight: Number.isFinite(weight) ? weight : 0, index };
+    })
+    .filter((range) => range.tag !== "" && range.weight > 0)
+    .sort((a, b) => b.weight - a.weight || a.index - b.index)
+    .map((range) => range.tag);
+}
+
+/**
+ * The page's dictionary: the language the user picked with the switch if it is one we
+ * have, else the first of the browser's Accept-Language we have, else English.
+ */
+export function stringsFor(acceptLanguage: string | undefined, chosen?: string): StatStrings {
+  const picked = chosen === undefined ? undefined : dictionaryFor(chosen);
+  if (picked !== undefined) return picked;
+  for (const tag of rankedRanges(acceptLanguage ?? "")) {
+    const match = dictionaryFor(tag);
     if (match !== undefined) return match;
   }
   return en;
