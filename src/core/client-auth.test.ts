@@ -38,13 +38,15 @@ describe("isAcceptedToken", () => {
     );
   });
 
-  it("hashes the presented token once and every configured token, matched early, late or not at all", async () => {
+  it("hashes the presented token once per check and the configured tokens once per list, matched early, late or not at all", async () => {
     const tokens = ["first-token", "second-token", "third-token"];
     const digest = vi.spyOn(crypto.subtle, "digest");
+    await isAcceptedToken("warm-up", tokens);
+    expect(digest).toHaveBeenCalledTimes(tokens.length + 1);
     for (const presented of ["first-token", "third-token", "nobody"]) {
       digest.mockClear();
       await isAcceptedToken(presented, tokens);
-      expect(digest, presented).toHaveBeenCalledTimes(tokens.length + 1);
+      expect(digest, presented).toHaveBeenCalledTimes(1);
     }
   });
 });

@@ -40,12 +40,25 @@ function equalInConstantTime(presented: Uint8Array, expected: Uint8Array): boole
   return difference === 0;
 }
 
+// The configured tokens do not change while a configuration lives: their digests are
+// computed once per token list, not on every request.
+const configuredDigests = new WeakMap<readonly string[], Promise<Uint8Array[]>>();
+
+function digestsOf(tokens: readonly string[]): Promise<Uint8Array[]> {
+  let digests = configuredDigests.get(tokens);
+  if (digests === undefined) {
+    digests = Promise.all(tokens.map(digest));
+    configuredDigests.set(tokens, digests);
+  }
+  return digests;
+}
+
 /** True when `presented` equals one of `tokens`; every token is compared, matched or not. */
 export async function isAcceptedToken(presented: string, tokens: readonly string[]): Promise<boolean> {
-  const presentedDigest = await digest(presented);
+  const [presentedDigest, expected] = await Promise.all([digest(presented), digestsOf(tokens)]);
   let accepted = false;
-  for (const token of tokens) {
-    if (equalInConstantTime(presentedDigest, await digest(token))) accepted = true;
+  for (const digested of expected) {
+    if (equalInConstantTime(presentedDigest, digested)) accepted = true;
   }
   return accepted;
 }
