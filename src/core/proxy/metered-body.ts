@@ -13,14 +13,37 @@ export interface MeterOptions {
   failureTail(cause: "stalled" | "reset"): Uint8Array | null;
 }
 
-class Stalled extends Error {}
-
-function readWithin<T>(reader: ReadableStreamDefaultReader<T>, ms: number): Promise<ReadableStreamReadResult<T>> {
+/**
+ * Watches the upstream reads of one body: a read that waits longer than `idleMs` means the
+ * upstream stalled. One timer per quiet period, not one (and a promise race) per chunk;
+ * time the client takes to ask for the next chunk does not count.
+ */
+function stallWatch(idleMs: number, onStall: () => void) {
+  let readingSince: number | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const stalled = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Stalled()), ms);
-  });
-  return Promise.race([reader.read(), stalled]).finally(() => clearTimeout(timer));
+  const arm = (delay: number): void => {
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (readingSince === null) return;
+      const waited = Date.now() - readingSince;
+      if (waited >= idleMs) onStall();
+      else arm(idleMs - waited);
+    }, delay);
+  };
+  return {
+    reading(): void {
+      readingSince = Date.now();
+      if (timer === undefined) arm(idleMs);
+    },
+    read(): void {
+      readingSince = null;
+    },
+    stop(): void {
+      readingSince = null;
+      clearTimeout(timer);
+      timer = undefined;
+    },
+  };
 }
 
 /**
@@ -31,35 +54,52 @@ function readWithin<T>(reader: ReadableStreamDefaultReader<T>, ms: number): Prom
 export function meteredBody(body: ReadableStream<Uint8Array>, options: MeterOptions): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   const scanner = new UsageScanner();
+  let stalled = false;
+  const watch = stallWatch(options.idleTimeoutMs, () => {
+    stalled = true;
+    // Ends the pending read (done), which pull() then reports as a stall.
+    void reader.cancel("upstream stalled").catch(() => undefined);
+  });
   let ended = false;
   const end = (): void => {
     if (ended) return;
     ended = true;
+    watch.stop();
     options.onEnd(scanner.usage);
+  };
+  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, cause: "stalled" | "reset", error: unknown): void => {
+    end();
+    const tail = options.failureTail(cause);
+    if (tail === null) {
+      controller.error(error);
+      return;
+    }
+    controller.enqueue(tail);
+    controller.close();
   };
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
+        watch.reading();
+        let result: ReadableStreamReadResult<Uint8Array>;
         try {
-          const { done, value } = await readWithin(reader, options.idleTimeoutMs);
-          if (done) {
-            end();
-            controller.close();
-            return;
-          }
-          controller.enqueue(value);
-          scanner.push(value);
+          result = await reader.read();
         } catch (error) {
-          end();
-          if (error instanceof Stalled) void reader.cancel("upstream stalled").catch(() => undefined);
-          const tail = options.failureTail(error instanceof Stalled ? "stalled" : "reset");
-          if (tail === null) {
-            controller.error(error);
-            return;
-          }
-          controller.enqueue(tail);
-          controller.close();
+          fail(controller, stalled ? "stalled" : "reset", error);
+          return;
         }
+        watch.read();
+        if (stalled) {
+          fail(controller, "stalled", new Error("The upstream stopped sending in the middle of the body."));
+          return;
+        }
+        if (result.done) {
+          end();
+          controller.close();
+          return;
+        }
+        controller.enqueue(result.value);
+        scanner.push(result.value);
       },
       async cancel(reason) {
         end();
