@@ -7,7 +7,7 @@ import type { FakeState } from "./control-state.ts";
 import type { BatchInput, StoredBatch } from "./batch-records.ts";
 import { FILE_LIFETIME_MS, fileUri } from "./file-records.ts";
 import { generateResponse, newResponseId } from "./gemini-payloads.ts";
-import { field, isRecord } from "./json-access.ts";
+import { field, jsonLines } from "./json-access.ts";
 import { openAiResultLines } from "./openai-batch-results.ts";
 import { defaultReplyText, embeddingFor } from "./reply-content.ts";
 import { newResourceId } from "./resource-ids.ts";
@@ -22,18 +22,7 @@ function responseFor(state: FakeState, batch: StoredBatch, request: unknown): un
 
 /** Input lines of a JSONL batch file: `{"key": ..., "request": {...}}`. */
 export function parseJsonl(bytes: Buffer): BatchInput[] {
-  return bytes
-    .toString("utf8")
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => {
-      try {
-        const parsed: unknown = JSON.parse(line);
-        return isRecord(parsed) ? { key: parsed.key, request: parsed.request } : { request: undefined };
-      } catch {
-        return { request: undefined };
-      }
-    });
+  return jsonLines(bytes).map((line) => ({ key: line.key, request: line.request }));
 }
 
 function inlineResult(state: FakeState, batch: StoredBatch, input: BatchInput): unknown {

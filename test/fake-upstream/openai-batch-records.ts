@@ -5,7 +5,7 @@
 
 import type { StoredBatch } from "./batch-records.ts";
 import { batchState } from "./batch-records.ts";
-import { field, isRecord } from "./json-access.ts";
+import { field, jsonLines } from "./json-access.ts";
 import { bareModelName } from "./model-name.ts";
 
 const DAY_MS = 24 * 3_600_000;
@@ -25,18 +25,7 @@ export interface OpenAiBatchLine {
 }
 
 export function parseOpenAiJsonl(bytes: Buffer): OpenAiBatchLine[] {
-  return bytes
-    .toString("utf8")
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => {
-      try {
-        const parsed: unknown = JSON.parse(line);
-        return isRecord(parsed) ? { customId: parsed.custom_id, body: parsed.body } : { customId: undefined, body: undefined };
-      } catch {
-        return { customId: undefined, body: undefined };
-      }
-    });
+  return jsonLines(bytes).map((line) => ({ customId: line.custom_id, body: line.body }));
 }
 
 /** The model the input lines name (the first one that names any), bare. */

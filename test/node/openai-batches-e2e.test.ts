@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
 import { poolKeys, proxyToken } from "../setup/test-keys.ts";
+import { openAiBatchJsonl as jsonl } from "../fake-upstream/openai-batch-input.ts";
 
 // Google's documented OpenAI batch flow (ai.google.dev/gemini-api/docs/openai#batch),
 // through the proxy with a pool of several keys: the JSONL input is uploaded with
@@ -25,19 +26,6 @@ afterAll(async () => {
   await proxy?.stop();
   await upstream?.close();
 });
-
-function jsonl(model: string, questions: string[]): string {
-  return questions
-    .map((question, index) =>
-      JSON.stringify({
-        custom_id: `request-${index + 1}`,
-        method: "POST",
-        url: "/v1/chat/completions",
-        body: { model, messages: [{ role: "user", content: question }] },
-      }),
-    )
-    .join("\n");
-}
 
 /** Upstream requests since `from` (an index into the fake's log). */
 function requestsSince(from: number) {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { RequestLog } from "../../src/core/services.ts";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
 import { poolKeys, proxyToken } from "../setup/test-keys.ts";
@@ -66,16 +67,7 @@ const calls: Call[] = [
   { path: "/v1beta/models", init: { headers: { "x-goog-api-key": proxyToken } } },
 ];
 
-interface LogLine {
-  method: string;
-  route: string;
-  style: string;
-  model: string | null;
-  keys: string[];
-  status: number;
-  attempts: number;
-  ms: number;
-}
+type LogLine = RequestLog;
 
 function logLines(output: string): LogLine[] {
   return output

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { TAG_HEADER } from "../fake-upstream/request-log.ts";
 import { callProxy, fake, leakedKeys, poolKeys, proxyToken, uniqueModel, upstreamOrigin } from "./support";
+import { openAiBatchJsonl as jsonl } from "../fake-upstream/openai-batch-input.ts";
 
 // Google's OpenAI-compatible Batch API through the pool: the input file is uploaded with
 // the Gemini Files API (Google's documented flow), the batch is created, read and
@@ -14,19 +15,6 @@ interface Batch {
   status: string;
   input_file_id: string;
   output_file_id: string | null;
-}
-
-function jsonl(model: string, questions: string[]): string {
-  return questions
-    .map((question, index) =>
-      JSON.stringify({
-        custom_id: `request-${index + 1}`,
-        method: "POST",
-        url: "/v1/chat/completions",
-        body: { model, messages: [{ role: "user", content: question }] },
-      }),
-    )
-    .join("\n");
 }
 
 /** A resumable upload through the proxy, as @google/genai's files.upload does it; returns the file's name. */
