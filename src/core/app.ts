@@ -3,7 +3,7 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { errorResponse } from "./error-response";
 import { handleApiRequest } from "./proxy/api-entry";
-import { guardedPool, KeyManagerUnavailable } from "./proxy/guarded-pool";
+import { guardedPool, KeyManagerUnavailable, keyManagerUnavailableResponse } from "./proxy/guarded-pool";
 import { batchedUsage, UsageBatch } from "./proxy/usage-batch";
 import type { ProxyServices } from "./services";
 import { statsRoutes } from "./stats/routes";
@@ -41,9 +41,7 @@ export function createApp(): Hono<AppEnv> {
   // The API answers its own errors in the caller's style; this catches the rest (/stat, /api/*).
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse();
-    if (error instanceof KeyManagerUnavailable) {
-      return errorResponse("gemini", 503, `The proxy's key manager is unavailable (${error.message}); try again shortly.`);
-    }
+    if (error instanceof KeyManagerUnavailable) return keyManagerUnavailableResponse("gemini", error.message);
     const message = c.env.services.keyRing.redact(error instanceof Error ? error.message : String(error));
     return errorResponse("gemini", 500, `Unexpected proxy error: ${message}`);
   });

@@ -8,7 +8,7 @@ import { claimOpenAIResources } from "../resources/claim-openai-resources";
 import { claimResources } from "../resources/claim-resources";
 import { classifyUpstream, isForeignResource } from "../upstream-outcome";
 import type { TokenUsage } from "../usage-scanner";
-import { KeyManagerUnavailable } from "./guarded-pool";
+import { KeyManagerUnavailable, keyManagerUnavailableResponse } from "./guarded-pool";
 import { meteredBody } from "./metered-body";
 import { noKeyResponse, ownerQuotaResponse } from "./no-key-response";
 import { clientHeaders, upstreamHeaders, upstreamUrl } from "./upstream-request";
@@ -131,11 +131,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
       lease = await services.pool.acquire(acquire);
     } catch (error) {
       const detail = error instanceof KeyManagerUnavailable ? error.message : services.keyRing.redact(String(error));
-      return finish(
-        errorResponse(style, 503, `The proxy's key manager is unavailable (${detail}); try again shortly.`, {
-          code: "key_manager_unavailable",
-        }),
-      );
+      return finish(keyManagerUnavailableResponse(style, detail));
     }
     failure = undefined;
     if (lease.keyId === null) {

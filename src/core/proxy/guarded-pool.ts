@@ -1,3 +1,5 @@
+import type { ApiStyle } from "../api-style";
+import { errorResponse } from "../error-response";
 import type { KeyPool, KeyPoolAdmin } from "../key-pool";
 
 // Every call into the key manager (a Durable Object: one instance for the whole pool)
@@ -6,6 +8,13 @@ import type { KeyPool, KeyPoolAdmin } from "../key-pool";
 
 /** The key manager failed or did not answer; the message is safe to show (keys masked). */
 export class KeyManagerUnavailable extends Error {}
+
+/** The client's answer when the key manager failed: a 503 it may retry, in its API's style. */
+export function keyManagerUnavailableResponse(style: ApiStyle, detail: string): Response {
+  return errorResponse(style, 503, `The proxy's key manager is unavailable (${detail}); try again shortly.`, {
+    code: "key_manager_unavailable",
+  });
+}
 
 /** It answers in milliseconds; this long means it is stuck. */
 const POOL_CALL_TIMEOUT_MS = 10_000;

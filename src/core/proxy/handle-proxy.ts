@@ -11,7 +11,7 @@ import { uploadOwner } from "../resources/upload-session";
 import { recognizeRoute, type NativeRoute, type Route } from "../route";
 import type { ProxyServices } from "../services";
 import { forward } from "./forward";
-import { KeyManagerUnavailable } from "./guarded-pool";
+import { KeyManagerUnavailable, keyManagerUnavailableResponse } from "./guarded-pool";
 import { BodyTooLarge, readBody } from "./read-body";
 
 type ModelLookup = { model: string | null } | { error: Response };
@@ -109,11 +109,7 @@ export async function handleProxy(request: Request, services: ProxyServices): Pr
         code: "request_too_large",
       });
     }
-    if (error instanceof KeyManagerUnavailable) {
-      return errorResponse(style, 503, `The proxy's key manager is unavailable (${error.message}); try again shortly.`, {
-        code: "key_manager_unavailable",
-      });
-    }
+    if (error instanceof KeyManagerUnavailable) return keyManagerUnavailableResponse(style, error.message);
     return unexpected(style, error, services);
   }
 }
