@@ -126,11 +126,23 @@ describe("KeyStore", () => {
       store.recordFailure({ keyId: "b", model: "m", fault: DAY_QUOTA }, NOW);
       store.recordFailure({ keyId: "c", model: "m", fault: { kind: "key-disabled", reason: "bad" } }, yesterday);
       const cronInWinter = Date.parse("2026-12-16T07:00:00Z");
+      // What key choice sees (kept in memory) must agree with what is stored (the snapshot).
+      const handedOut = (): string[] => {
+        const ids: string[] = [];
+        for (let lease = store.acquire({ model: "m", exclude: ids }, cronInWinter); lease.keyId !== null; ) {
+          ids.push(lease.keyId);
+          lease = store.acquire({ model: "m", exclude: ids }, cronInWinter);
+        }
+        return ids.sort();
+      };
+      expect(handedOut()).toEqual([]);
       store.reset("day", cronInWinter);
       const snapshot = store.snapshot(cronInWinter);
       expect(snapshot.keys.map((key) => key.status)).toEqual(["available", "exhausted", "available"]);
+      expect(handedOut()).toEqual(["a", "c"]);
       store.reset("all", cronInWinter);
       expect(store.snapshot(cronInWinter).keys.map((key) => key.status)).toEqual(["available", "available", "available"]);
+      expect(handedOut()).toEqual(["a", "b", "c"]);
     });
   });
 

@@ -4,6 +4,7 @@ import type { StatsSnapshot } from "../stats-model";
 import { markFor, type Mark, type MarkKind } from "./cooldown";
 import { migrate } from "./migrations";
 import type { SqlRunner } from "./sql";
+import { PoolState, type Candidate } from "./pool-state";
 import { buildSnapshot } from "./snapshot";
 
 export interface StoredKey {
@@ -34,12 +35,6 @@ function counted(totals: UsageTotals | undefined, report: UsageReport): UsageTot
   };
 }
 
-interface CandidateRow extends Record<string, string | number | null> {
-  id: string;
-  position: number;
-  until: number | null;
-}
-
 /**
  * Key state and usage over SQLite. Every method is synchronous: within a Durable Object
  * each call runs to completion before the next, so choosing a key and marking it is atomic.
@@ -49,10 +44,12 @@ export class KeyStore {
   /** model → key id → when it was last handed out, as a tick. Ordering only, so memory is enough. */
   readonly #lastUsed = new Map<string, Map<string, number>>();
   #tick = 0;
+  readonly #state: PoolState;
 
   constructor(sql: SqlRunner) {
     this.#sql = sql;
     migrate(sql);
+    this.#state = new PoolState(sql);
   }
 
   /** Makes the stored pool match API_KEYS: new keys join, removed ones leave, kept ones keep their state. */
@@ -73,20 +70,12 @@ export class KeyStore {
         key.masked,
       );
     }
+    this.#state.reload();
   }
 
   acquire(request: AcquireRequest, now: number): Lease {
     if (request.failure !== undefined) this.recordFailure(request.failure, now);
-    const rows =
-      request.model === null
-        ? this.#sql<CandidateRow>("SELECT id, position, NULL AS until FROM keys WHERE disabled_reason IS NULL")
-        : this.#sql<CandidateRow>(
-            `SELECT k.id, k.position, m.until FROM keys k
-             LEFT JOIN marks m ON m.key_id = k.id AND m.model = ? AND m.until > ?
-             WHERE k.disabled_reason IS NULL`,
-            request.model,
-            now,
-          );
+    const rows = this.#state.candidates(request.model, now);
     const excluded = new Set(request.exclude);
     const lastUsed = this.#lastUsedFor(request.model ?? "");
     const resetAt = nextQuotaReset(now);
@@ -102,7 +91,7 @@ export class KeyStore {
       return { keyId: owner.id, pinned: true };
     }
 
-    let best: CandidateRow | undefined;
+    let best: Candidate | undefined;
     for (const row of rows) {
       if (row.until !== null || excluded.has(row.id)) continue;
       if (best === undefined || this.#usedBefore(row, best, lastUsed)) best = row;
@@ -115,7 +104,7 @@ export class KeyStore {
     const marked = rows.filter((row) => row.until !== null);
     const freeAt = marked.length === 0 ? null : Math.min(...marked.map((row) => row.until ?? Infinity));
     const cause =
-      marked.length > 0 ? "exhausted" : rows.length > 0 ? "all-tried" : this.#keyCount() > 0 ? "disabled" : "no-keys";
+      marked.length > 0 ? "exhausted" : rows.length > 0 ? "all-tried" : this.#state.keyCount > 0 ? "disabled" : "no-keys";
     return { keyId: null, cause, freeAt, resetAt };
   }
 
@@ -159,6 +148,7 @@ export class KeyStore {
   recordFailure({ keyId, model, fault }: AttemptFailure, now: number): void {
     if (fault.kind === "key-disabled") {
       this.#sql("UPDATE keys SET disabled_reason = ?, disabled_at = ? WHERE id = ?", fault.reason, now, keyId);
+      this.#state.disable(keyId);
       return;
     }
     // A quota fault on a request without a model cannot be pinned to one; nothing to mark.
@@ -183,6 +173,7 @@ export class KeyStore {
       mark.strikes,
       now,
     );
+    this.#state.mark(keyId, model, mark.until);
   }
 
   /** Counts served requests: one upsert per day, key and model and per hour and model in the batch. */
@@ -236,6 +227,7 @@ export class KeyStore {
     if (scope === "all") {
       this.#sql("DELETE FROM marks");
       this.#sql("UPDATE keys SET disabled_reason = NULL, disabled_at = NULL");
+      this.#state.reload();
       return;
     }
     const dayStart = quotaDayStart(now);
@@ -244,14 +236,11 @@ export class KeyStore {
     this.#sql("DELETE FROM usage_daily WHERE day < ?", quotaDay(now - DAILY_HISTORY_DAYS * 24 * HOUR_MS));
     this.#sql("DELETE FROM usage_hourly WHERE hour < ?", now - HOURLY_HISTORY_MS);
     this.#sql("DELETE FROM resources WHERE expires_at <= ?", now);
+    this.#state.reload();
   }
 
   snapshot(now: number): StatsSnapshot {
     return buildSnapshot(this.#sql, now);
-  }
-
-  #keyCount(): number {
-    return this.#sql<{ n: number }>("SELECT COUNT(*) AS n FROM keys")[0]?.n ?? 0;
   }
 
   #lastUsedFor(model: string): Map<string, number> {
@@ -267,7 +256,7 @@ export class KeyStore {
     return lastUsed;
   }
 
-  #usedBefore(a: CandidateRow, b: CandidateRow, lastUsed: Map<string, number>): boolean {
+  #usedBefore(a: Candidate, b: Candidate, lastUsed: Map<string, number>): boolean {
     const aUsed = lastUsed.get(a.id) ?? -1;
     const bUsed = lastUsed.get(b.id) ?? -1;
     return aUsed !== bUsed ? aUsed < bUsed : a.position < b.position;
