@@ -1,8 +1,6 @@
-// Secrets and optional vars that `wrangler types` cannot see in wrangler.jsonc.
+// Optional vars that `wrangler types` cannot see in wrangler.jsonc (they have no default there).
 declare namespace Cloudflare {
   interface Env {
-    /** Client token(s), comma-separated. Unset: the proxy is open to anyone. */
-    PROXY_API_KEY?: string;
     /** "false" silences the one-line-per-request log. */
     LOG_REQUESTS?: string;
   }

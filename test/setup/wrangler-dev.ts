@@ -25,6 +25,8 @@ export interface WranglerDevOptions {
   vars: Record<string, string>;
   /** Reuse this storage directory (kept on stop); a fresh temporary one otherwise. */
   persistTo?: string;
+  /** A `.dev.vars`-style file to load, as `npm start` loads the repository's `.dev.vars`. */
+  envFile?: string;
 }
 
 async function freePort(): Promise<number> {
@@ -44,6 +46,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
   const persistTo = options.persistTo ?? (await mkdtemp(join(tmpdir(), "wrangler-state-")));
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--inspector-port", "0"];
   if (options.config !== undefined) args.push("--config", options.config);
+  if (options.envFile !== undefined) args.push("--env-file", options.envFile);
   for (const [name, value] of Object.entries(options.vars)) args.push("--var", `${name}:${value}`);
   // The binary npm installed, so it runs on the Node 24 that node_modules/.bin provides;
   // its own process group (detached), so stop() ends workerd too, and nothing else.
