@@ -74,6 +74,24 @@ describe("KeyStore", () => {
     });
   });
 
+  it("takes a 429 that arrives while the key is marked as a straggler: no new strike, never a shorter wait", async () => {
+    await withStore((store) => {
+      const until = (model: string) => store.snapshot(NOW + 2).keys[0]?.models[model]?.until;
+      const bare = (model: string) => ({ keyId: "a", model, fault: { kind: "quota-unknown", reason: "Resource has been exhausted" } }) as const;
+      // Sixteen requests were in flight on key a when its first bare 429 came back.
+      for (let i = 0; i < 16; i++) store.recordFailure(bare("m"), NOW + (i === 0 ? 0 : 1));
+      expect(until("m")).toBe(new Date(NOW + 10_000).toISOString());
+      // A per-day mark is not cut short by a per-minute 429 from a request sent before it.
+      store.recordFailure({ keyId: "a", model: "d", fault: DAY_QUOTA }, NOW);
+      store.recordFailure({ keyId: "a", model: "d", fault: { kind: "quota-minute", reason: "per minute", retryAfterMs: 60_000 } }, NOW + 1);
+      expect(store.snapshot(NOW + 2).keys[0]?.models.d).toMatchObject({ state: "exhausted", reason: DAY_QUOTA.reason });
+      // But a longer wait that Google names does lengthen a short one.
+      store.recordFailure(bare("x"), NOW);
+      store.recordFailure({ keyId: "a", model: "x", fault: DAY_QUOTA }, NOW + 1);
+      expect(store.snapshot(NOW + 2).keys[0]?.models.x?.state).toBe("exhausted");
+    });
+  });
+
   it("disables an invalid key for every model and tells why", async () => {
     await withStore((store) => {
       store.recordFailure({ keyId: "b", model: "m", fault: { kind: "key-disabled", reason: "API key not valid." } }, NOW);

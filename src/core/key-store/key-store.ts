@@ -158,9 +158,11 @@ export class KeyStore {
       keyId,
       model,
     )[0];
+    // A running mark always counts; an ended one only while its strikes are remembered.
     const recent: Mark | undefined =
-      previous !== undefined && now - previous.marked_at < STRIKE_MEMORY_MS ? previous : undefined;
+      previous !== undefined && (previous.until > now || now - previous.marked_at < STRIKE_MEMORY_MS) ? previous : undefined;
     const mark = markFor(fault, recent, now);
+    if (mark === recent) return;
     this.#sql(
       `INSERT INTO marks (key_id, model, kind, until, reason, strikes, marked_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (key_id, model) DO UPDATE SET kind = excluded.kind, until = excluded.until,
