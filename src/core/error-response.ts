@@ -29,10 +29,12 @@ export interface ProxyErrorOptions {
   headers?: HeadersInit;
   /** A short machine-readable code for OpenAI-style bodies; Gemini bodies use the status name. */
   code?: string;
+  /** `google.rpc` detail objects for Gemini-style bodies (RetryInfo, QuotaFailure, …), as Google sends them. */
+  details?: readonly object[];
 }
 
 /** The error object the caller's SDK parses, for a response body or an SSE `data:` event. */
-export function errorBody(style: ApiStyle, status: number, message: string, code?: string): object {
+export function errorBody(style: ApiStyle, status: number, message: string, code?: string, details?: readonly object[]): object {
   return style === "openai"
     ? {
         error: {
@@ -41,7 +43,14 @@ export function errorBody(style: ApiStyle, status: number, message: string, code
           code: code ?? null,
         },
       }
-    : { error: { code: status, message, status: GOOGLE_STATUS[status] ?? "UNKNOWN" } };
+    : {
+        error: {
+          code: status,
+          message,
+          status: GOOGLE_STATUS[status] ?? "UNKNOWN",
+          ...(details !== undefined && details.length > 0 && { details }),
+        },
+      };
 }
 
 /** A JSON error produced by the proxy itself, shaped the way the caller's SDK parses errors. */
@@ -53,5 +62,5 @@ export function errorResponse(
 ): Response {
   const headers = new Headers(options.headers);
   headers.set("content-type", "application/json; charset=utf-8");
-  return new Response(JSON.stringify(errorBody(style, status, message, options.code)), { status, headers });
+  return new Response(JSON.stringify(errorBody(style, status, message, options.code, options.details)), { status, headers });
 }

@@ -37,7 +37,13 @@ describe("rotation on upstream faults", () => {
     expect(refused.headers.get("x-should-retry")).toBe("true");
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(Number(refused.headers.get("retry-after"))).toBeLessThanOrEqual(2);
-    expect(await refused.json()).toMatchObject({ error: { code: 429, status: "RESOURCE_EXHAUSTED" } });
+    // Google's own signals, which Gemini clients read: wait this long, it is not a daily limit.
+    const refusedBody = await refused.json<{ error: { message: string; details: { "@type": string; retryDelay?: string }[] } }>();
+    expect(refusedBody).toMatchObject({ error: { code: 429, status: "RESOURCE_EXHAUSTED" } });
+    expect(refusedBody.error.details).toEqual([
+      { "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: `${refused.headers.get("retry-after")}s` },
+    ]);
+    expect(refusedBody.error.message).toMatch(/Please retry in \d+s\./);
     expect(await modelStates(model)).toEqual(poolKeys.map(() => "cooling"));
 
     // While every key cools down, nothing more goes upstream.
@@ -102,9 +108,17 @@ describe("when no key is left for a model", () => {
     const secondsToReset = (nextQuotaReset(Date.now()) - Date.now()) / 1000;
     expect(Math.abs(Number(first.headers.get("retry-after")) - secondsToReset)).toBeLessThan(5);
     expect(first.headers.get("x-should-retry")).toBe("false");
-    const body = await first.json<{ error: { message: string; status: string } }>();
+    const body = await first.json<{ error: { message: string; status: string; details: unknown[] } }>();
     expect(body.error.status).toBe("RESOURCE_EXHAUSTED");
     expect(body.error.message).toContain(model);
+    // A per-day QuotaFailure, as Google sends it: the Gemini CLI then stops retrying this model.
+    expect(body.error.details).toEqual([
+      {
+        "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+        violations: [{ quotaId: "GenerateRequestsPerDayPerProjectPerModel", quotaDimensions: { model } }],
+      },
+      { "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: `${first.headers.get("retry-after")}s` },
+    ]);
     expect((await fake.log(model)).requests).toHaveLength(poolKeys.length);
 
     const openai = await callProxy("/v1/chat/completions", {

@@ -65,16 +65,31 @@ export function noKeyResponse(
         ? `the first key frees up in ${describeWait(seconds)}`
         : `quotas reset at midnight Pacific time, in ${describeWait(seconds)}`;
       const who = lease.pinned ? `The API key that owns ${used} is` : "All API keys of this proxy are";
-      return errorResponse(style, 429, `${who} out of quota for ${subject}; ${when}.`, {
+      // Gemini clients read Google's own signals, not our headers: RetryInfo and the
+      // "Please retry in" text for when to come back, a per-day QuotaFailure for "not
+      // today" (the Gemini CLI then stops retrying and offers another model).
+      return errorResponse(style, 429, `${who} out of quota for ${subject}; ${when}. Please retry in ${seconds}s.`, {
         headers: {
           "retry-after": String(seconds),
           "retry-after-ms": String(seconds * 1000),
           "x-should-retry": String(today),
         },
         code: "all_keys_exhausted",
+        details: quotaDetails(model, seconds, today),
       });
     }
   }
+}
+
+/** The `google.rpc` details Google puts in its own quota 429s. */
+function quotaDetails(model: string | null, seconds: number, today: boolean): object[] {
+  const retry = { "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: `${seconds}s` };
+  if (today) return [retry];
+  const violation = {
+    quotaId: "GenerateRequestsPerDayPerProjectPerModel",
+    ...(model !== null && { quotaDimensions: { model } }),
+  };
+  return [{ "@type": "type.googleapis.com/google.rpc.QuotaFailure", violations: [violation] }, retry];
 }
 
 /**
