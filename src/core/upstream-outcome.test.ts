@@ -68,6 +68,20 @@ describe("classifyUpstream", () => {
     expect(classifyUpstream(403, denied)).toMatchObject({ kind: "key-disabled" });
   });
 
+  it("disables keys restricted to websites or apps, which the proxy can never satisfy", () => {
+    for (const reason of ["API_KEY_HTTP_REFERRER_BLOCKED", "API_KEY_ANDROID_APP_BLOCKED", "API_KEY_IOS_APP_BLOCKED", "API_KEY_IP_ADDRESS_BLOCKED"]) {
+      const blocked = JSON.stringify({
+        error: {
+          code: 403,
+          message: "Requests from referer <empty> are blocked.",
+          status: "PERMISSION_DENIED",
+          details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason, domain: "googleapis.com" }],
+        },
+      });
+      expect(classifyUpstream(403, blocked), reason).toMatchObject({ kind: "key-disabled", reason: "Requests from referer <empty> are blocked." });
+    }
+  });
+
   it("leaves client errors to the client and retries server errors elsewhere", () => {
     const fileDenied = JSON.stringify({
       error: { code: 403, message: "You do not have permission to access the File abc or it may not exist.", status: "PERMISSION_DENIED" },

@@ -66,7 +66,19 @@ function classifyQuota(error: GoogleError, reason: string): KeyFault {
   return { kind: "quota-unknown", reason };
 }
 
-const KEY_REASONS = new Set(["API_KEY_INVALID", "CONSUMER_SUSPENDED", "API_KEY_SERVICE_BLOCKED", "SERVICE_DISABLED"]);
+// Reasons (google.rpc.ErrorInfo) that say the key itself cannot be used from here: invalid,
+// suspended, or restricted to websites or apps the proxy is not (a key restricted that
+// way answers 403 "Requests from referer <empty> are blocked." on every request).
+const KEY_REASONS = new Set([
+  "API_KEY_INVALID",
+  "CONSUMER_SUSPENDED",
+  "API_KEY_SERVICE_BLOCKED",
+  "SERVICE_DISABLED",
+  "API_KEY_HTTP_REFERRER_BLOCKED",
+  "API_KEY_IP_ADDRESS_BLOCKED",
+  "API_KEY_ANDROID_APP_BLOCKED",
+  "API_KEY_IOS_APP_BLOCKED",
+]);
 
 function isKeyProblem(status: number, error: GoogleError | null): boolean {
   const reasons = (error?.details ?? []).map((detail) => detail.reason ?? "");
