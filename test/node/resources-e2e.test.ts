@@ -94,6 +94,19 @@ describe("files through the proxy", () => {
     expect(new Set(keysUsed((path) => path.includes(model)))).toEqual(new Set([owner]));
   });
 
+  it("retries the file's owner after a 5xx, since no other key can see the file", async () => {
+    const file = await upload("a file whose owner is briefly overloaded");
+    const owner = keysUsed((_path, action) => action === "upload.start").at(-1)!;
+    const model = "gemini-files-owner-overloaded";
+    upstream.script({ key: owner, model, outcomes: ["overloaded"] });
+    const response = await ai.models.generateContent({
+      model,
+      contents: createUserContent([createPartFromUri(file.uri!, "text/plain"), "still there?"]),
+    });
+    expect(response.text).toBeTruthy();
+    expect(keysUsed((path) => path.includes(model))).toEqual([owner, owner]);
+  });
+
   it("finds the owner of a file the proxy never saw by asking the other keys, then remembers it", async () => {
     const outsider = poolKeys[3]!;
     const direct = new GoogleGenAI({ apiKey: outsider, httpOptions: { baseUrl: upstream.origin } });

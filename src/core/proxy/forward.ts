@@ -93,6 +93,8 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
   const { style } = route;
   const started = Date.now();
   const tried: string[] = [];
+  /** Keys not to hand out again: every key tried, except an owner that may retry a replayable body. */
+  const exclude: string[] = [];
   let failure: AttemptFailure | undefined;
   /** The upstream's own answer to give if no key can do better (a 5xx, a foreign-resource 403). */
   let fallback: Response | undefined;
@@ -120,7 +122,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
   for (;;) {
     const acquire: AcquireRequest = {
       model,
-      exclude: tried,
+      exclude,
       ...(failure && { failure }),
       ...(request.resources.length > 0 && { resources: request.resources }),
       ...(request.owner !== undefined && { owner: request.owner }),
@@ -138,6 +140,9 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
       return finish(fallback ?? noKeyResponse(style, model, request.resources, lease, Date.now()));
     }
     tried.push(lease.keyId);
+    // A request pinned to its resources' owner has no other key to try: a 5xx or timeout is
+    // worth another go with the same one, unless its body was streamed and cannot be replayed.
+    if (!lease.pinned || request.body instanceof ReadableStream) exclude.push(lease.keyId);
     const key = services.keyRing.byId(lease.keyId);
     // The pool and this process disagree on API_KEYS only during a deploy; skip the stranger.
     if (key === undefined) continue;
