@@ -8,7 +8,7 @@ import { openAIResources } from "../resources/openai-batch-resources";
 import { unsupportedOpenAIRequest } from "../resources/openai-unsupported";
 import { bodyResources, LISTABLE_COLLECTIONS, pathResource } from "../resources/resource-names";
 import { uploadOwner } from "../resources/upload-session";
-import { recognizeRoute, type NativeRoute, type Route } from "../route";
+import { recognizeRoute, type NativeRoute, type OpenAIRoute, type Route } from "../route";
 import type { ProxyServices } from "../services";
 import { forward } from "./forward";
 import { KeyManagerUnavailable, keyManagerUnavailableResponse } from "./guarded-pool";
@@ -51,6 +51,14 @@ function unexpected(style: ApiStyle, error: unknown, services: ProxyServices): R
   });
 }
 
+/**
+ * What an OpenAI-style request uses: a batch or its input file, or in a chat a cache
+ * named the compat way (`extra_body.google.cached_content`), found as in native bodies.
+ */
+function openAIResourcesOf(route: OpenAIRoute, method: string, body: ArrayBuffer | null): string[] {
+  return route.endpoint === "chat/completions" ? bodyResources(body) : openAIResources(route, method, body);
+}
+
 /** Everything that is an API call: authenticate, recognise, forward with a pool key. */
 export async function handleProxy(request: Request, services: ProxyServices): Promise<Response> {
   const url = new URL(request.url);
@@ -88,7 +96,7 @@ export async function handleProxy(request: Request, services: ProxyServices): Pr
     const body = hasBody && !streamed ? await readBody(request, services.config.maxBodyBytes) : null;
     const lookup = modelOf(route, body);
     if ("error" in lookup) return lookup.error;
-    const resources = route.style === "gemini" ? resourcesOf(route, body) : openAIResources(route, request.method, body);
+    const resources = route.style === "gemini" ? resourcesOf(route, body) : openAIResourcesOf(route, request.method, body);
     return await forward(
       {
         method: request.method,
