@@ -47,6 +47,13 @@ describe("recognizeRoute", () => {
       style: "openai",
       endpoint: "models/gemini-2.5-flash",
     });
+    // Google's OpenAI model list names models `models/…`; SDKs put that id in the path encoded or as is.
+    for (const path of ["/v1/models/models%2Fgemini-2.5-flash", "/v1beta/openai/models/models%2fgemini-2.5-flash", "/models/models/gemini-2.5-flash"]) {
+      expect(route(recognizeRoute(path, "bearer")), path).toMatchObject({ style: "openai", endpoint: "models/gemini-2.5-flash" });
+    }
+    for (const path of ["/v1/models/models%2F..", "/v1/models/models%2F..%2Fx", "/v1/models/other%2Fgemini", "/v1/models/models%2Fa%2Fb"]) {
+      expect(recognizeRoute(path, "bearer"), path).toMatchObject({ error: { status: 400 } });
+    }
     // An action suffix is native whatever the credential.
     expect(route(recognizeRoute("/v1/models/gemini-2.5-flash:generateContent", "bearer")).style).toBe("gemini");
   });

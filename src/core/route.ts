@@ -1,7 +1,7 @@
 import type { ApiStyle } from "./api-style";
 import type { CredentialSource } from "./client-auth";
 import { parseModelId } from "./model-name";
-import { decodeBatchName, recognizeOpenAIBatch } from "./openai-batch-paths";
+import { decodeSdkName, recognizeOpenAIBatch } from "./openai-sdk-paths";
 import { OPENAI_FILES_UNSUPPORTED } from "./resources/openai-unsupported";
 
 // Recognises what a request asks for from its path alone, and rebuilds the upstream
@@ -82,8 +82,10 @@ function recognizeOpenAI(rest: string[]): Route | null {
     return { style: "openai", endpoint, modelInBody: true, model: null };
   }
   if (endpoint === "models") return { style: "openai", endpoint, modelInBody: false, model: null };
-  if (rest.length === 2 && rest[0] === "models") {
-    const model = parseModelId(rest[1] ?? "");
+  // `models/{id}`, or `models/models/{id}` with an id as the model list spells it.
+  const modelId = rest[0] === "models" && rest.length === 3 && rest[1] === "models" ? rest[2] : rest.length === 2 ? rest[1] : undefined;
+  if (rest[0] === "models" && modelId !== undefined) {
+    const model = parseModelId(modelId);
     if (model === null) return null;
     return { style: "openai", endpoint: `models/${model}`, modelInBody: false, model: null };
   }
@@ -133,8 +135,8 @@ function isRoute(value: Route | RouteError | null): value is Route {
  * sends that), and native wins when there is none.
  */
 export function recognizeRoute(rawPathname: string, credential: CredentialSource | null): Recognition {
-  // The only encoded slash allowed is an SDK's in a batch id; the trick check runs after it.
-  const pathname = decodeBatchName(rawPathname);
+  // The only encoded slash allowed is an SDK's in a batch or model id; the trick check runs after it.
+  const pathname = decodeSdkName(rawPathname);
   const segments = pathname.split("/").filter((segment, index) => index > 0 || segment !== "");
   if (PATH_TRICKS.test(pathname)) {
     return { error: { style: styleGuess(segments, credential), status: 400, message: "Invalid request path." } };

@@ -97,6 +97,9 @@ describe("openai through the proxy", () => {
 
     const models = await openai.models.list();
     expect(models.data.map((model) => model.id)).toContain("models/gemini-2.5-flash");
+    // An id straight from the list: the SDK percent-encodes its slash into the path.
+    const retrieved = await openai.models.retrieve("models/gemini-2.5-flash");
+    expect(retrieved.id).toContain("gemini-2.5-flash");
   });
 
   it("works with Google's compat path and the bare host as base URL", async () => {

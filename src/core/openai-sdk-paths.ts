@@ -10,15 +10,23 @@ import type { OpenAIRoute } from "./route";
 const BATCH_ID = /^[A-Za-z0-9_-]{1,200}$/;
 
 /**
- * The one percent-encoded slash the proxy accepts: between `batches/batches` and a batch
- * id, under an OpenAI prefix. Anything else with `%2f` is still refused as a path trick.
+ * The only percent-encoded slashes the proxy accepts, under an OpenAI prefix: between
+ * `batches/batches` and a batch id, and between `models/models` and a model id (Google's
+ * OpenAI model list names models `models/gemini-…`, which the JavaScript SDK encodes
+ * the same way in `models.retrieve`). Anything else with `%2f` is still a path trick.
  */
-const ENCODED_BATCH_NAME = /^(\/(?:v1\/|v1beta\/openai\/)?batches\/batches)%2[fF]([A-Za-z0-9_-]{1,200}(?:\/cancel)?)$/;
+const ENCODED_NAMES = [
+  /^(\/(?:v1\/|v1beta\/openai\/)?batches\/batches)%2[fF]([A-Za-z0-9_-]{1,200}(?:\/cancel)?)$/,
+  /^(\/(?:v1\/|v1beta\/openai\/)?models\/models)%2[fF]([A-Za-z0-9_.-]{1,200})$/,
+];
 
-/** The path with an SDK-encoded batch name decoded; every other path comes back unchanged. */
-export function decodeBatchName(pathname: string): string {
-  const match = ENCODED_BATCH_NAME.exec(pathname);
-  return match === null ? pathname : `${match[1]}/${match[2]}`;
+/** The path with an SDK-encoded batch or model name decoded; every other path comes back unchanged. */
+export function decodeSdkName(pathname: string): string {
+  for (const pattern of ENCODED_NAMES) {
+    const match = pattern.exec(pathname);
+    if (match !== null) return `${match[1]}/${match[2]}`;
+  }
+  return pathname;
 }
 
 /**
