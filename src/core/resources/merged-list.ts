@@ -59,6 +59,18 @@ async function listOne(route: NativeRoute, url: URL, headers: Headers, keyId: st
   }
 }
 
+/** Keys of one Google project see the same files and caches: each is listed once. */
+function distinctByName(items: unknown[]): unknown[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const name = typeof item === "object" && item !== null && "name" in item ? item.name : undefined;
+    if (typeof name !== "string") return true;
+    if (seen.has(name)) return false;
+    seen.add(name);
+    return true;
+  });
+}
+
 /** One list over every key of the pool; each listed item's owner is remembered on the way. */
 export async function mergedList(route: NativeRoute, url: URL, headers: Headers, services: ProxyServices): Promise<Response> {
   const token = url.searchParams.get("pageToken");
@@ -90,7 +102,7 @@ export async function mergedList(route: NativeRoute, url: URL, headers: Headers,
 
   const field = answered.find((page) => page.field !== null)?.field ?? route.resource.split("/")[0] ?? "items";
   const nextCursor = Object.fromEntries(answered.flatMap((page) => (page.next === null ? [] : [[page.keyId, page.next]])));
-  const body: Record<string, unknown> = { [field]: answered.flatMap((page) => page.items) };
+  const body: Record<string, unknown> = { [field]: distinctByName(answered.flatMap((page) => page.items)) };
   if (Object.keys(nextCursor).length > 0) body.nextPageToken = encodeCursor(nextCursor);
   return Response.json(body);
 }
