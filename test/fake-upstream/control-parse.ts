@@ -93,7 +93,21 @@ function outcome(value: unknown): ScriptedOutcome {
   const body = typeof value === "string" ? { kind: value } : record(value, "outcome");
   const kind = OUTCOME_KINDS.find((candidate) => candidate === body.kind);
   if (kind === undefined) throw new ControlInputError(`unknown outcome ${JSON.stringify(body.kind)}`);
-  return defined({ kind, retryDelay: optionalString(body, "retryDelay"), message: optionalString(body, "message") });
+  return defined({
+    kind,
+    retryDelay: optionalString(body, "retryDelay"),
+    message: optionalString(body, "message"),
+    headers: stringMap(body.headers, "headers"),
+  });
+}
+
+function stringMap(value: unknown, what: string): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  const entries = Object.entries(record(value, what));
+  if (!entries.every((entry): entry is [string, string] => typeof entry[1] === "string")) {
+    throw new ControlInputError(`${what} must map names to strings`);
+  }
+  return Object.fromEntries(entries);
 }
 
 export function parseScriptConfig(value: unknown): ScriptConfig {

@@ -8,6 +8,7 @@ export interface GoogleErrorBody {
 export interface ErrorReply {
   status: number;
   body: GoogleErrorBody;
+  headers?: Record<string, string>;
 }
 
 const SERVICE = "generativelanguage.googleapis.com";

@@ -19,8 +19,12 @@ export const defaultScriptedRetryDelay = "26s";
 
 export function outcomeReply(outcome: ScriptedOutcome, key: string, model: string | null): ErrorReply | null {
   const reply = standardReply(outcome, key, model);
-  if (reply === null || outcome.message === undefined) return reply;
-  return { ...reply, body: { error: { ...reply.body.error, message: outcome.message } } };
+  if (reply === null) return reply;
+  return {
+    ...reply,
+    ...(outcome.headers !== undefined && { headers: outcome.headers }),
+    ...(outcome.message !== undefined && { body: { error: { ...reply.body.error, message: outcome.message } } }),
+  };
 }
 
 function standardReply(outcome: ScriptedOutcome, key: string, model: string | null): ErrorReply | null {

@@ -12,15 +12,15 @@ export function markStatus(ex: Exchange, status: number): void {
   if (status >= 200 && status < 300 && apiKey !== null && model !== null) ex.state.requests.countSuccess(apiKey, model);
 }
 
-export function sendJson(ex: Exchange, status: number, body: unknown): void {
+export function sendJson(ex: Exchange, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (ex.res.destroyed || ex.res.headersSent) return;
   const text = JSON.stringify(body);
-  ex.res.writeHead(status, { "content-type": JSON_TYPE, "content-length": Buffer.byteLength(text) });
+  ex.res.writeHead(status, { ...headers, "content-type": JSON_TYPE, "content-length": Buffer.byteLength(text) });
   ex.res.end(text);
   markStatus(ex, status);
 }
 
 /** OpenAI-compatible routes wrap Google's envelope in a JSON array, as Google does. */
 export function sendError(ex: Exchange, reply: ErrorReply): void {
-  sendJson(ex, reply.status, ex.entry.dialect === "openai" ? [reply.body] : reply.body);
+  sendJson(ex, reply.status, ex.entry.dialect === "openai" ? [reply.body] : reply.body, reply.headers);
 }

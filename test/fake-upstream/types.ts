@@ -22,6 +22,8 @@ export interface ScriptedOutcome {
   retryDelay?: string;
   /** Replaces the error's message, e.g. to put hostile text where the upstream's words go. */
   message?: string;
+  /** Extra response headers, e.g. to put a key where a proxy might not look. */
+  headers?: Record<string, string>;
 }
 
 export type OutcomeSpec = OutcomeKind | ScriptedOutcome;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { callProxy, fake, generate, poolKeys, proxyToken, uniqueModel } from "./support";
+import { callProxy, fake, generate, leakedKeys, poolKeys, proxyToken, uniqueModel } from "./support";
 
 describe("native requests", () => {
   it("forward to the same version with a pool key in x-goog-api-key, the client's credentials stripped", async () => {
@@ -186,5 +186,30 @@ describe("CORS", () => {
     expect(response.headers.get("access-control-allow-origin")).toBe("*");
     expect(response.headers.get("access-control-allow-headers")).toContain("x-goog-api-key");
     expect(response.headers.get("access-control-allow-headers")).toContain("x-stainless-os");
+  });
+});
+
+describe("an upstream answer that names a pool key", () => {
+  it("reaches the client with the key masked, in the body and in every header", async () => {
+    const model = uniqueModel("leaky");
+    for (const key of poolKeys) {
+      await fake.script({
+        key,
+        model,
+        outcomes: [
+          {
+            kind: "bad-request",
+            message: `Request with key ${key} is malformed`,
+            headers: { location: `https://example.invalid/retry?key=${key}`, "x-upstream-debug": `used ${key}` },
+          },
+        ],
+      });
+    }
+    const response = await generate(model);
+    expect(response.status).toBe(400);
+    const text = await response.text();
+    expect(text).toContain("is malformed");
+    expect(response.headers.get("x-upstream-debug")).toMatch(/^used AIza\.\.\.\w{4}$/);
+    expect(leakedKeys(text + JSON.stringify([...response.headers]))).toEqual([]);
   });
 });

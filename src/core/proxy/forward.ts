@@ -49,7 +49,7 @@ function within<T>(promise: Promise<T>, ms: number, onTimeout?: () => void): Pro
 
 /** A response whose body, if any, has been redacted; used when an error goes back as it came. */
 function redactedResponse(status: number, headers: Headers, body: string, services: ProxyServices): Response {
-  return new Response(services.keyRing.redact(body), { status, headers: clientHeaders(headers) });
+  return new Response(services.keyRing.redact(body), { status, headers: clientHeaders(headers, services.keyRing.redact) });
 }
 
 /** An SSE error event in the caller's style, for a stream that broke after it started. */
@@ -183,7 +183,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     }
 
     if (upstream.ok) {
-      const headers = clientHeaders(upstream.headers);
+      const headers = clientHeaders(upstream.headers, services.keyRing.redact);
       const { method, url, resources } = request;
       const claim = { method, resources, pinned: lease.pinned, keyId: key.id, upstream, headers, services };
       const read =

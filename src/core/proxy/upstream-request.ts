@@ -66,10 +66,14 @@ const DROPPED_RESPONSE_HEADERS = new Set([
 ]);
 
 /** Upstream response headers worth passing on; the body may be re-framed, so no length. */
-export function clientHeaders(upstream: Headers): Headers {
+export function clientHeaders(upstream: Headers, redact: (text: string) => string): Headers {
   const headers = new Headers();
+  // Values are redacted like bodies: a Location or a session URL may carry a key. Header
+  // values must stay ASCII, so the mask's ellipsis becomes three dots there.
   for (const [name, value] of upstream) {
-    if (!DROPPED_RESPONSE_HEADERS.has(name)) headers.append(name, value);
+    if (DROPPED_RESPONSE_HEADERS.has(name)) continue;
+    const redacted = redact(value);
+    headers.append(name, redacted === value ? value : redacted.replaceAll("…", "..."));
   }
   return headers;
 }

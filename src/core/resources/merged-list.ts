@@ -47,7 +47,7 @@ async function listOne(route: NativeRoute, url: URL, headers: Headers, keyId: st
     });
     if (!upstream.ok) {
       const text = services.keyRing.redact(await upstream.text());
-      return failed(new Response(text, { status: upstream.status, headers: clientHeaders(upstream.headers) }));
+      return failed(new Response(text, { status: upstream.status, headers: clientHeaders(upstream.headers, services.keyRing.redact) }));
     }
     const body = (await upstream.json()) as Record<string, unknown>;
     const field = Object.keys(body).find((name) => Array.isArray(body[name])) ?? null;

@@ -17,6 +17,8 @@ export function proxiedUploadUrl(upstreamUrl: string, proxyOrigin: string, keyId
   const at = url.pathname.indexOf("/upload/");
   if (at === -1) return null;
   const query = new URLSearchParams(url.search);
+  // Google's session URLs carry no key, but one never leaves the proxy in a URL either.
+  query.delete("key");
   query.set(UPLOAD_KEY_PARAM, keyId);
   return `${proxyOrigin}${url.pathname.slice(at)}?${query}`;
 }
