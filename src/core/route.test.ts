@@ -86,6 +86,24 @@ describe("recognizeRoute", () => {
     expect(recognizeRoute("/admin", null)).toMatchObject({ error: { status: 404 } });
   });
 
+  it("recognises the polling of a model's long-running operation (Veo), and nothing looser", () => {
+    expect(route(recognizeRoute("/v1beta/models/veo-3.0-generate-001/operations/abc123", "goog-header"))).toMatchObject({
+      style: "gemini",
+      version: "v1beta",
+      resource: "models/veo-3.0-generate-001/operations/abc123",
+      model: null,
+      action: null,
+    });
+    for (const path of [
+      "/v1beta/models/veo-3.0-generate-001/operations/abc/extra",
+      "/v1beta/models/veo-3.0-generate-001/operations/a.b",
+      "/v1beta/models/veo-3.0-generate-001/other/abc",
+      "/v1beta/models/veo-3.0-generate-001:predictLongRunning/operations/abc",
+    ]) {
+      expect(recognizeRoute(path, "goog-header"), path).toMatchObject({ error: { status: 404 } });
+    }
+  });
+
   it("passes native resources through with validated segments", () => {
     expect(route(recognizeRoute("/v1beta/files/abc-123", null))).toMatchObject({ resource: "files/abc-123" });
     expect(route(recognizeRoute("/v1beta/batches/b1:cancel", null))).toMatchObject({ resource: "batches/b1:cancel" });

@@ -32,6 +32,7 @@ const NATIVE_RESOURCES = new Set(["files", "cachedContents", "batches", "tunedMo
 const OPENAI_ENDPOINTS_WITH_MODEL_IN_BODY = new Set(["chat/completions", "embeddings", "images/generations"]);
 
 const RESOURCE_SEGMENT = /^[A-Za-z0-9._-]+(:[A-Za-z]+)?$/;
+const OPERATION_ID = /^[A-Za-z0-9_-]{1,200}$/;
 
 export interface NativeRoute {
   style: "gemini";
@@ -101,7 +102,7 @@ function recognizeNative(version: string | null, rest: string[], upload: boolean
   }
   if (head === "models") {
     if (second === undefined) return { style: "gemini", version, resource: "models", upload: false, model: null, action: null };
-    if (more.length > 0) return null;
+    if (more.length > 0) return modelOperation(version, second, more);
     const colon = second.lastIndexOf(":");
     const rawModel = colon === -1 ? second : second.slice(0, colon);
     const action = colon === -1 ? null : second.slice(colon + 1);
@@ -123,6 +124,14 @@ function recognizeNative(version: string | null, rest: string[], upload: boolean
     return { style: "gemini", version, resource: rest.join("/"), upload: false, model: null, action: null };
   }
   return null;
+}
+
+/** `models/{m}/operations/{id}`: polling a long-running operation (Veo) a model started. */
+function modelOperation(version: string | null, rawModel: string, more: string[]): NativeRoute | null {
+  const [kind, id, ...extra] = more;
+  const model = parseModelId(rawModel);
+  if (kind !== "operations" || id === undefined || extra.length > 0 || model === null || !OPERATION_ID.test(id)) return null;
+  return { style: "gemini", version, resource: `models/${model}/operations/${id}`, upload: false, model: null, action: null };
 }
 
 function isRoute(value: Route | RouteError | null): value is Route {

@@ -12,6 +12,7 @@ import { admit } from "./model-gate.ts";
 import type { Admitted } from "./model-gate.ts";
 import { bareModelName } from "./model-name.ts";
 import { defaultChunkCount, defaultReplyText, embeddingFor, splitIntoChunks } from "./reply-content.ts";
+import { startOperation } from "./operation-routes.ts";
 import { referenceFault } from "./resource-refs.ts";
 import { sendError, sendJson } from "./respond.ts";
 import { geminiSseEvent, jsonArrayPieces } from "./sse.ts";
@@ -20,7 +21,6 @@ import { promptText } from "./tokens.ts";
 
 const NATIVE_PATH = /^\/(v1beta|v1|v1alpha)\/models(?:\/([^/:]+)(?::([A-Za-z]+))?)?\/?$/;
 const METERED_ACTIONS = new Set(["generateContent", "streamGenerateContent"]);
-const OPERATION_ACTIONS = new Set(["predictLongRunning"]);
 
 export function isNativePath(path: string): boolean {
   return /^\/(v1beta|v1|v1alpha)\//.test(path);
@@ -63,11 +63,7 @@ function answerAction(ex: Exchange, model: string, action: string, admitted: Adm
     case "predict":
       return sendJson(ex, 200, { predictions: [] });
     default:
-      return sendJson(
-        ex,
-        200,
-        OPERATION_ACTIONS.has(action) ? { name: `operations/${newResponseId()}`, metadata: {}, done: false } : {},
-      );
+      return sendJson(ex, 200, {});
   }
 }
 
@@ -104,5 +100,6 @@ export async function handleNative(ex: Exchange): Promise<void> {
   }
   if (model === null) return sendJson(ex, 200, listPage(url.searchParams.get("pageSize"), url.searchParams.get("pageToken")));
   if (action === undefined) return sendJson(ex, 200, describeModel(model));
+  if (action === "predictLongRunning") return startOperation(ex, key, project, model);
   await answerAction(ex, model, action, admitted);
 }

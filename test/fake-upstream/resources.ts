@@ -5,6 +5,7 @@ import type { StoredBatch } from "./batch-records.ts";
 import type { StoredCache } from "./cache-records.ts";
 import type { StoredFile } from "./file-records.ts";
 import { OwnedStore } from "./owned-store.ts";
+import type { StoredOperation } from "./operation-routes.ts";
 import type { FakeConfig } from "./resource-types.ts";
 import type { UploadSession } from "./upload-sessions.ts";
 
@@ -14,6 +15,7 @@ export class FakeResources {
   readonly files = new OwnedStore<StoredFile>();
   readonly caches = new OwnedStore<StoredCache>();
   readonly batches = new OwnedStore<StoredBatch>();
+  readonly operations = new OwnedStore<StoredOperation>();
   readonly uploads = new Map<string, UploadSession>();
   #config: Required<FakeConfig> = { ...DEFAULT_CONFIG };
 
@@ -30,6 +32,7 @@ export class FakeResources {
     this.files.clear();
     this.caches.clear();
     this.batches.clear();
+    this.operations.clear();
     this.uploads.clear();
     this.#config = { ...DEFAULT_CONFIG };
   }

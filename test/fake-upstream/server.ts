@@ -11,6 +11,7 @@ import type { Exchange } from "./exchange.ts";
 import { readRawBody } from "./http-io.ts";
 import { attachLive } from "./live-server.ts";
 import { handleNative, isNativePath } from "./native-routes.ts";
+import { handleOperation, isOperationPath } from "./operation-routes.ts";
 import { handleOpenAi, OPENAI_PREFIX } from "./openai-routes.ts";
 import { handleResource, isResourcePath } from "./resource-routes.ts";
 import { redactedHeaders, redactedQuery } from "./request-log.ts";
@@ -74,6 +75,7 @@ async function route(state: FakeState, req: IncomingMessage, res: ServerResponse
   if (url.pathname.startsWith(OPENAI_PREFIX)) return handleOpenAi(ex);
   if (isUploadPath(url.pathname)) return handleUpload(ex);
   if (isResourcePath(url.pathname)) return handleResource(ex);
+  if (isOperationPath(url.pathname)) return handleOperation(ex);
   if (isNativePath(url.pathname)) return handleNative(ex);
   sendError(ex, routeNotFound(url.pathname));
 }

@@ -122,6 +122,32 @@ describe("files through the proxy", () => {
   });
 });
 
+describe("long-running video operations through the proxy", () => {
+  // Google's REST flow for Veo (the JS SDK sends generateVideos to Vertex AI only):
+  // POST :predictLongRunning, then GET the operation it names until it is done.
+  it("polls a Veo operation with the key that started it, whichever key is least recently used", async () => {
+    const model = "veo-3.0-generate-001";
+    const headers = { "x-goog-api-key": proxyToken, "content-type": "application/json" };
+    const started = await fetch(`${proxy.origin}/v1beta/models/${model}:predictLongRunning`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ instances: [{ prompt: "a cat made of clouds" }] }),
+    });
+    expect(started.status).toBe(200);
+    const { name } = (await started.json()) as { name: string };
+    expect(name).toMatch(new RegExp(`^models/${model}/operations/`));
+    for (let i = 0; i < poolKeys.length * 2; i++) {
+      const poll = await fetch(`${proxy.origin}/v1beta/${name}`, { headers });
+      expect(poll.status).toBe(200);
+      expect(((await poll.json()) as { done?: boolean }).done).toBe(true);
+    }
+    const [owner] = keysUsed((path) => path.includes(`${model}:predictLongRunning`));
+    const polls = upstream.log().requests.filter((entry) => entry.action === "getOperation");
+    expect(polls).toHaveLength(poolKeys.length * 2);
+    expect(new Set(polls.map((entry) => entry.apiKey))).toEqual(new Set([owner]));
+  });
+});
+
 describe("caches through the proxy", () => {
   it("creates a cache from a file and uses it in generate calls with the owner's key", async () => {
     const file = await upload("Context worth caching for a while.");

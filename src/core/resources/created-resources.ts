@@ -45,7 +45,7 @@ export function createsResource(route: NativeRoute, method: string): boolean {
   if (method !== "POST") return false;
   if (route.upload) return true;
   if (route.resource === "cachedContents") return true;
-  return route.action === "batchGenerateContent" || route.action === "asyncBatchEmbedContent";
+  return route.action === "batchGenerateContent" || route.action === "asyncBatchEmbedContent" || route.action === "predictLongRunning";
 }
 
 /** The resource a creating response names (`{"file":{...}}` for uploads, the resource itself otherwise). */

@@ -7,8 +7,12 @@ const OWNED_COLLECTIONS = new Set(["files", "cachedContents", "batches", "tunedM
 /** Collections a client lists; the proxy merges the lists of every key. */
 export const LISTABLE_COLLECTIONS = new Set(["files", "cachedContents", "batches"]);
 
+/** A model's long-running operation, `models/veo-…/operations/abc`: its project's, like a batch. */
+const MODEL_OPERATION = /^models\/[^/:]+\/operations\/[A-Za-z0-9_-]+$/;
+
 /** `files/abc` for the paths `files/abc` and `files/abc:download`; null for anything else. */
 export function pathResource(resource: string): string | null {
+  if (MODEL_OPERATION.test(resource)) return resource;
   const [collection, member, ...rest] = resource.split("/");
   if (collection === undefined || member === undefined || rest.length > 0 || !OWNED_COLLECTIONS.has(collection)) {
     return null;
