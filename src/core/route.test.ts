@@ -78,6 +78,12 @@ describe("recognizeRoute", () => {
     }
   });
 
+  it("tells a client whose base URL ends in a slash how to fix it", () => {
+    expect(recognizeRoute("/v1beta/openai//chat/completions", "bearer")).toMatchObject({
+      error: { status: 400, message: expect.stringContaining("remove the trailing slash") },
+    });
+  });
+
   it("answers 404 for paths that are no API route, in the style the client speaks", () => {
     expect(recognizeRoute("/v1beta/openai/nothing", "bearer")).toMatchObject({ error: { status: 404, style: "openai" } });
     expect(recognizeRoute("/v1beta/models/gemini-2.5-flash:explode", null)).toMatchObject({

@@ -148,7 +148,9 @@ export function recognizeRoute(rawPathname: string, credential: CredentialSource
   const pathname = decodeSdkName(rawPathname);
   const segments = pathname.split("/").filter((segment, index) => index > 0 || segment !== "");
   if (PATH_TRICKS.test(pathname)) {
-    return { error: { style: styleGuess(segments, credential), status: 400, message: "Invalid request path." } };
+    // A double slash is most often a base URL entered with a trailing slash; say so.
+    const hint = pathname.includes("//") ? " It contains '//': remove the trailing slash from the base URL your client uses." : "";
+    return { error: { style: styleGuess(segments, credential), status: 400, message: `Invalid request path.${hint}` } };
   }
   const [first, second, ...rest] = segments;
   const notFound: RouteError = {

@@ -40,6 +40,13 @@ describe("UsageScanner", () => {
     expect(scanInPieces('{"usage": null}', 2)).toBeNull();
   });
 
+  it("counts thinking as output when OpenAI-style usage leaves it out of completion_tokens", () => {
+    const thinking = JSON.stringify({
+      usage: { prompt_tokens: 9, completion_tokens: 4, total_tokens: 113, completion_tokens_details: { reasoning_tokens: 100 } },
+    });
+    expect(scanInPieces(thinking, 7)).toEqual({ promptTokens: 9, outputTokens: 104 });
+  });
+
   it("reads a JSON-array stream of responses", () => {
     const array = `[${JSON.stringify({ usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 1 } })}\r\n,${JSON.stringify({
       usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 8 },

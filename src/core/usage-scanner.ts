@@ -35,7 +35,10 @@ function toUsage(json: string): TokenUsage | null {
     };
   }
   if ("prompt_tokens" in usage || "completion_tokens" in usage) {
-    return { promptTokens: count(usage.prompt_tokens), outputTokens: count(usage.completion_tokens) };
+    // Whatever the total holds beyond the prompt was generated, thinking included, in case
+    // completion_tokens leaves the thoughts out.
+    const prompt = count(usage.prompt_tokens);
+    return { promptTokens: prompt, outputTokens: Math.max(count(usage.completion_tokens), count(usage.total_tokens) - prompt) };
   }
   return null;
 }
