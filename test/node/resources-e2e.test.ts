@@ -10,6 +10,8 @@ import { poolKeys, proxyToken } from "../setup/test-keys.ts";
 
 let upstream: FakeUpstream;
 let proxy: RunningProxy;
+
+const leakedKeys = (text: string): string[] => poolKeys.filter((key) => text.includes(key));
 let ai: GoogleGenAI;
 
 beforeAll(async () => {
@@ -58,6 +60,47 @@ describe("files through the proxy", () => {
     for await (const item of await ai.files.list()) listed.push(item.name ?? "");
     expect(listed).toContain(file.name);
     await ai.files.delete({ name: file.name! });
+  });
+
+  it("takes the chunks of Google's documented curl flow, which carry no key, for the session URL it handed out only", async () => {
+    const text = "uploaded the way Google's curl example does it";
+    const start = await fetch(`${proxy.origin}/upload/v1beta/files?key=${proxyToken}`, {
+      method: "POST",
+      headers: {
+        "x-goog-upload-protocol": "resumable",
+        "x-goog-upload-command": "start",
+        "x-goog-upload-header-content-length": String(text.length),
+        "x-goog-upload-header-content-type": "text/plain",
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ file: { display_name: "curl" } }),
+    });
+    expect(start.status).toBe(200);
+    const sessionUrl = start.headers.get("x-goog-upload-url") ?? "";
+    expect(sessionUrl.startsWith(`${proxy.origin}/upload/`)).toBe(true);
+    expect(leakedKeys(sessionUrl)).toEqual([]);
+    const chunk = (url: string) =>
+      fetch(url, {
+        method: "POST",
+        headers: { "x-goog-upload-offset": "0", "x-goog-upload-command": "upload, finalize" },
+        body: text,
+      });
+
+    // A forged or borrowed signature is refused before anything goes upstream.
+    const session = new URL(sessionUrl);
+    const forged = new URL(session);
+    forged.searchParams.set("pool_sig", "0".repeat(32));
+    const otherSession = new URL(session);
+    otherSession.searchParams.set("upload_id", "someone-elses-session");
+    const sentBefore = upstream.log().requests.length;
+    expect((await chunk(forged.href)).status).toBe(401);
+    expect((await chunk(otherSession.href)).status).toBe(401);
+    expect(upstream.log().requests.length).toBe(sentBefore);
+
+    const finished = await chunk(sessionUrl);
+    expect(finished.status).toBe(200);
+    expect(finished.headers.get("x-goog-upload-status")).toBe("final");
+    expect(((await finished.json()) as { file: { name: string } }).file.name).toMatch(/^files\//);
   });
 
   it("refuses one request that uses files of two different keys with a clear 400", async () => {

@@ -7,7 +7,7 @@ import { mergedList } from "../resources/merged-list";
 import { openAIResources } from "../resources/openai-batch-resources";
 import { unsupportedOpenAIRequest } from "../resources/openai-unsupported";
 import { bodyResources, LISTABLE_COLLECTIONS, pathResource } from "../resources/resource-names";
-import { uploadOwner } from "../resources/upload-session";
+import { isSignedUploadChunk, uploadOwner } from "../resources/upload-session";
 import { recognizeRoute, type NativeRoute, type OpenAIRoute, type Route } from "../route";
 import type { ProxyServices } from "../services";
 import { forward } from "./forward";
@@ -71,7 +71,8 @@ export async function handleProxy(request: Request, services: ProxyServices): Pr
   const style = "route" in recognition ? recognition.route.style : recognition.error.style;
 
   const tokens = services.config.proxyTokens;
-  if (tokens.length > 0 && (credential === null || !(await isAcceptedToken(credential.token, tokens)))) {
+  const signedChunk = credential === null && (await isSignedUploadChunk(url, services.keyRing));
+  if (tokens.length > 0 && !signedChunk && (credential === null || !(await isAcceptedToken(credential.token, tokens)))) {
     const message =
       credential === null
         ? "Missing proxy API key: send it as Authorization: Bearer, x-goog-api-key or ?key=."

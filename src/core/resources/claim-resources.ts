@@ -29,7 +29,8 @@ export async function claimResources(context: SuccessContext): Promise<Response 
 
   const sessionUrl = upstream.headers.get("x-goog-upload-url");
   if (sessionUrl !== null) {
-    const proxied = proxiedUploadUrl(sessionUrl, url.origin, keyId);
+    const key = services.keyRing.byId(keyId);
+    const proxied = key === undefined ? null : await proxiedUploadUrl(sessionUrl, url.origin, key);
     if (proxied !== null) headers.set("x-goog-upload-url", proxied);
     else headers.delete("x-goog-upload-url");
   }
