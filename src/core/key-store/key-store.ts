@@ -125,9 +125,7 @@ export class KeyStore {
   }
 
   usableKeys(): string[] {
-    return this.#sql<{ id: string }>("SELECT id FROM keys WHERE disabled_reason IS NULL ORDER BY position").map(
-      (row) => row.id,
-    );
+    return this.#state.enabledKeys();
   }
 
   /** The distinct keys the request is bound to by its own say-so or by the resources it uses. */

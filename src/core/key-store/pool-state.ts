@@ -45,6 +45,11 @@ export class PoolState {
     return this.#keys.length;
   }
 
+  /** The ids of the enabled keys, in pool order. */
+  enabledKeys(): string[] {
+    return this.#keys.filter((key) => !key.disabled).map((key) => key.id);
+  }
+
   /** The enabled keys in pool order, each with its mark for `model` if one is still running. */
   candidates(model: string | null, now: number): Candidate[] {
     const marks = model === null ? undefined : this.#marks.get(model);

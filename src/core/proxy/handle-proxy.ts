@@ -71,8 +71,11 @@ export async function handleProxy(request: Request, services: ProxyServices): Pr
   const style = "route" in recognition ? recognition.route.style : recognition.error.style;
 
   const tokens = services.config.proxyTokens;
-  const signedChunk = credential === null && (await isSignedUploadChunk(url, services.keyRing));
-  if (tokens.length > 0 && !signedChunk && (credential === null || !(await isAcceptedToken(credential.token, tokens)))) {
+  // Without a token, only a chunk for an upload session URL the proxy signed may pass.
+  const authorized =
+    tokens.length === 0 ||
+    (credential === null ? await isSignedUploadChunk(url, services.keyRing) : await isAcceptedToken(credential.token, tokens));
+  if (!authorized) {
     const message =
       credential === null
         ? "Missing proxy API key: send it as Authorization: Bearer, x-goog-api-key or ?key=."

@@ -1,4 +1,5 @@
 import type { NativeRoute } from "../route";
+import { field } from "../json-field";
 
 // What a successful response says was created, and how long the ownership record is
 // worth keeping: as long as the resource itself lives.
@@ -14,10 +15,6 @@ const BATCH_LIFETIME_MS = 7 * 24 * HOUR_MS;
 export interface CreatedResource {
   name: string;
   expiresAt: number;
-}
-
-function field(value: unknown, name: string): unknown {
-  return typeof value === "object" && value !== null && name in value ? (value as Record<string, unknown>)[name] : undefined;
 }
 
 function expiry(resource: unknown, now: number): number {

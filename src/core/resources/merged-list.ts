@@ -3,6 +3,7 @@ import type { NativeRoute } from "../route";
 import type { ProxyServices } from "../services";
 import { clientHeaders, upstreamHeaders, upstreamUrl } from "../proxy/upstream-request";
 import { describedResource } from "./created-resources";
+import { field } from "../json-field";
 
 // GET /{v}/files (and cachedContents, batches) asks one project; the pool spans many.
 // The proxy asks every usable key and merges the pages; its page token records where
@@ -63,7 +64,7 @@ async function listOne(route: NativeRoute, url: URL, headers: Headers, keyId: st
 function distinctByName(items: unknown[]): unknown[] {
   const seen = new Set<string>();
   return items.filter((item) => {
-    const name = typeof item === "object" && item !== null && "name" in item ? item.name : undefined;
+    const name = field(item, "name");
     if (typeof name !== "string") return true;
     if (seen.has(name)) return false;
     seen.add(name);

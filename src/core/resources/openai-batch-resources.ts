@@ -1,4 +1,5 @@
 import type { OpenAIRoute } from "../route";
+import { field } from "../json-field";
 
 // Google's OpenAI-compatible batches are its native Batch API in another dialect: the
 // OpenAI `id` is the batch's name (`batches/abc`), and input_file_id, output_file_id and
@@ -12,10 +13,6 @@ const FILE_NAME = /^(?:files\/)?([A-Za-z0-9_-]{1,200})$/;
 function named(value: unknown, pattern: RegExp, collection: string): string | null {
   const id = typeof value === "string" ? pattern.exec(value)?.[1] : undefined;
   return id === undefined ? null : `${collection}/${id}`;
-}
-
-function field(value: unknown, name: string): unknown {
-  return typeof value === "object" && value !== null && name in value ? (value as Record<string, unknown>)[name] : undefined;
 }
 
 /** The batch routes (create, retrieve, cancel) as opposed to chat, embeddings and the rest. */
