@@ -2,7 +2,7 @@ import { ApiError, createPartFromUri, createUserContent, GoogleGenAI, type Sessi
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
-import { poolKeys, proxyToken } from "../setup/test-keys.ts";
+import { leakedKeys, poolKeys, proxyToken } from "../setup/test-keys.ts";
 
 // Everything a key creates stays with that key: with a pool of several keys (each its
 // own Google project in the fake), the official SDK uploads, caches and chats through
@@ -10,8 +10,6 @@ import { poolKeys, proxyToken } from "../setup/test-keys.ts";
 
 let upstream: FakeUpstream;
 let proxy: RunningProxy;
-
-const leakedKeys = (text: string): string[] => poolKeys.filter((key) => text.includes(key));
 let ai: GoogleGenAI;
 
 beforeAll(async () => {

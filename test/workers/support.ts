@@ -59,7 +59,4 @@ export function poolSnapshot() {
   return env.API_KEY_MANAGER.getByName("pool").snapshot();
 }
 
-/** Every pool key that occurs in a text. */
-export function leakedKeys(text: string): string[] {
-  return poolKeys.filter((key) => text.includes(key));
-}
+export { leakedKeys } from "../setup/test-keys.ts";
