@@ -32,6 +32,8 @@ export interface ForwardRequest {
   resources: string[];
   /** The key an upload session belongs to. */
   owner?: string;
+  /** Admitted by a signed session URL alone, without a proxy token: nothing it gets back is signed anew. */
+  sessionUrlOnly?: true;
 }
 
 class Timeout extends Error {}
@@ -187,7 +189,9 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
       const { method, url, resources } = request;
       const claim = { method, resources, pinned: lease.pinned, keyId: key.id, upstream, headers, services };
       const read =
-        route.style === "gemini" ? await claimResources({ ...claim, route, url }) : await claimOpenAIResources({ ...claim, route });
+        route.style === "gemini"
+          ? await claimResources({ ...claim, route, url, signsUploads: request.sessionUrlOnly !== true })
+          : await claimOpenAIResources({ ...claim, route });
       if (read !== null) return finish(read);
       return finish(new Response(metered(upstream, key, model, style, services), { status: upstream.status, headers }));
     }

@@ -72,9 +72,12 @@ export async function handleProxy(request: Request, services: ProxyServices): Pr
 
   const tokens = services.config.proxyTokens;
   // Without a token, only a chunk for an upload session URL the proxy signed may pass.
+  const sessionUrlOnly =
+    tokens.length > 0 &&
+    credential === null &&
+    (await isSignedUploadChunk(request.method, url, request.headers, services.keyRing, Date.now()));
   const authorized =
-    tokens.length === 0 ||
-    (credential === null ? await isSignedUploadChunk(url, services.keyRing) : await isAcceptedToken(credential.token, tokens));
+    tokens.length === 0 || sessionUrlOnly || (credential !== null && (await isAcceptedToken(credential.token, tokens)));
   if (!authorized) {
     const message =
       credential === null
@@ -112,6 +115,7 @@ export async function handleProxy(request: Request, services: ProxyServices): Pr
         model: lookup.model,
         resources,
         ...(owner !== undefined && { owner }),
+        ...(sessionUrlOnly && { sessionUrlOnly }),
       },
       services,
     );

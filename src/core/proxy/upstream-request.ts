@@ -1,6 +1,6 @@
 import type { ProxyConfig } from "../config";
 import type { Route } from "../route";
-import { UPLOAD_KEY_PARAM, UPLOAD_SIGNATURE_PARAM } from "../resources/upload-session";
+import { UPLOAD_EXPIRY_PARAM, UPLOAD_KEY_PARAM, UPLOAD_SIGNATURE_PARAM } from "../resources/upload-session";
 
 // Client headers that must not reach Google: the client's own credentials, hop-by-hop
 // and platform headers, and the page that made the call (a key restricted to other
@@ -35,8 +35,7 @@ const DROPPED_PREFIXES = ["cf-", "x-forwarded-", "sec-"];
 export function upstreamUrl(route: Route, config: ProxyConfig, clientUrl: URL): string {
   const query = new URLSearchParams(clientUrl.search);
   query.delete("key");
-  query.delete(UPLOAD_KEY_PARAM);
-  query.delete(UPLOAD_SIGNATURE_PARAM);
+  for (const name of [UPLOAD_KEY_PARAM, UPLOAD_EXPIRY_PARAM, UPLOAD_SIGNATURE_PARAM]) query.delete(name);
   const search = query.size > 0 ? `?${query}` : "";
   if (route.style === "openai") return `${config.openaiBase}/${route.endpoint}${search}`;
   const version = route.version ?? config.defaultVersion;

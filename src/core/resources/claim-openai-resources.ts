@@ -3,7 +3,7 @@ import type { SuccessContext } from "./claim-resources";
 import { describedResource } from "./created-resources";
 import { batchNames, createsBatch, isBatchRoute } from "./openai-batch-resources";
 
-export type OpenAISuccessContext = Omit<SuccessContext, "route" | "url"> & { route: OpenAIRoute };
+export type OpenAISuccessContext = Omit<SuccessContext, "route" | "url" | "signsUploads"> & { route: OpenAIRoute };
 
 /**
  * What a successful OpenAI-style batch answer means for ownership. A batch object is a

@@ -16,6 +16,8 @@ export interface SuccessContext {
   /** The headers the client will get; the upload session URL is rewritten in place. */
   headers: Headers;
   services: ProxyServices;
+  /** False for a request admitted by a session URL alone: one leaked URL must not mint new ones. */
+  signsUploads: boolean;
 }
 
 /**
@@ -24,13 +26,13 @@ export interface SuccessContext {
  * can use the new name), or null when the body can stream through untouched.
  */
 export async function claimResources(context: SuccessContext): Promise<Response | null> {
-  const { route, method, url, resources, pinned, keyId, upstream, headers, services } = context;
+  const { route, method, url, resources, pinned, keyId, upstream, headers, services, signsUploads } = context;
   const now = Date.now();
 
   const sessionUrl = upstream.headers.get("x-goog-upload-url");
   if (sessionUrl !== null) {
     const key = services.keyRing.byId(keyId);
-    const proxied = key === undefined ? null : await proxiedUploadUrl(sessionUrl, url.origin, key);
+    const proxied = key === undefined || !signsUploads ? null : await proxiedUploadUrl(sessionUrl, url.origin, key, now);
     if (proxied !== null) headers.set("x-goog-upload-url", proxied);
     else headers.delete("x-goog-upload-url");
   }
