@@ -25,6 +25,11 @@ export interface AcquireRequest {
   resources?: string[];
   /** A key the request must use, named by the request itself (an upload session). */
   owner?: string;
+  /**
+   * Ignore owners only inferred from an earlier use: their pinned key refused the
+   * resource, so the request searches the pool instead. Owners of creations still pin.
+   */
+  searchInferred?: true;
 }
 
 /** Who owns a resource, until when the record is worth keeping. */
@@ -32,6 +37,8 @@ export interface Ownership {
   name: string;
   keyId: string;
   expiresAt: number;
+  /** Learned from a successful use rather than from Google's answer to a creation. */
+  inferred?: boolean;
 }
 
 export type Lease =
@@ -39,6 +46,8 @@ export type Lease =
       keyId: string;
       /** True when the key was chosen because it owns a resource of the request. */
       pinned: boolean;
+      /** Set when every owner record behind the pin was inferred from use, none from a creation. */
+      inferred?: true;
     }
   | {
       keyId: null;

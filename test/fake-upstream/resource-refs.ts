@@ -8,9 +8,16 @@ import { bareModelName } from "./model-name.ts";
 import { cacheDenied, cacheModelMismatch, fileDenied } from "./resource-errors.ts";
 import type { FakeResources } from "./resources.ts";
 
-/** Both casings, as Google accepts both. */
-const FILE_FIELDS = new Set(["fileUri", "file_uri", "fileName", "file_name"]);
+/** Both casings, as Google accepts both; each only inside the object Google reads it from. */
+const FILE_FIELDS: Record<string, Set<string>> = {
+  fileData: new Set(["fileUri", "file_uri"]),
+  file_data: new Set(["fileUri", "file_uri"]),
+  inputConfig: new Set(["fileName", "file_name"]),
+  input_config: new Set(["fileName", "file_name"]),
+};
 const CACHE_FIELDS = new Set(["cachedContent", "cached_content"]);
+/** Free-form JSON (a function's arguments or response, a tool's schema): Google reads no references there. */
+const OPAQUE_FIELDS = new Set(["functionResponse", "function_response", "functionCall", "function_call", "tools", "generationConfig", "generation_config"]);
 /** `files/abc` or a Files API URI `https://host/v1beta/files/abc`; other URIs (YouTube, gs://) are not files. */
 const FILE_REF = /^(?:[a-z]+:\/\/[^/]+\/(?:v1beta|v1|v1alpha)\/)?files\/([^/?#:]+)$/;
 const CACHE_REF = /^cachedContents\/([^/?#:]+)$/;
@@ -20,29 +27,31 @@ export interface References {
   caches: string[];
 }
 
-function collect(value: unknown, found: References): void {
+function collect(value: unknown, found: References, parent: string | null): void {
   if (Array.isArray(value)) {
-    for (const item of value) collect(item, found);
+    for (const item of value) collect(item, found, parent);
     return;
   }
   if (!isRecord(value)) return;
+  const fileFields = parent === null ? undefined : FILE_FIELDS[parent];
   for (const [name, field] of Object.entries(value)) {
-    if (typeof field === "string" && FILE_FIELDS.has(name)) {
+    if (OPAQUE_FIELDS.has(name)) continue;
+    if (typeof field === "string" && fileFields?.has(name)) {
       const id = FILE_REF.exec(field.split("?")[0] ?? "")?.[1];
       if (id !== undefined) found.files.push(id);
     } else if (typeof field === "string" && CACHE_FIELDS.has(name)) {
       const id = CACHE_REF.exec(field)?.[1];
       if (id !== undefined) found.caches.push(id);
     } else {
-      collect(field, found);
+      collect(field, found, name);
     }
   }
 }
 
-/** File and cache ids a request body names, anywhere in it. */
+/** File and cache ids a request body uses where Google checks them (not in free-form JSON). */
 export function referencesIn(body: unknown): References {
   const found: References = { files: [], caches: [] };
-  collect(body, found);
+  collect(body, found, null);
   return found;
 }
 

@@ -166,7 +166,7 @@ describe("KeyStore", () => {
 
   it("pins a request to the key that owns its resources, until the record expires", async () => {
     await withStore((store) => {
-      store.recordOwnership([{ name: "files/f1", keyId: "c", expiresAt: NOW + 60_000 }]);
+      store.recordOwnership([{ name: "files/f1", keyId: "c", expiresAt: NOW + 60_000 }], NOW);
       for (let i = 0; i < 3; i++) {
         expect(store.acquire({ model: "m", exclude: [], resources: ["files/f1", "files/unknown"] }, NOW)).toEqual({
           keyId: "c",
@@ -184,7 +184,7 @@ describe("KeyStore", () => {
       store.recordOwnership([
         { name: "files/a", keyId: "a", expiresAt: NOW + 60_000 },
         { name: "cachedContents/b", keyId: "b", expiresAt: NOW + 60_000 },
-      ]);
+      ], NOW);
       expect(store.acquire({ model: "m", exclude: [], resources: ["files/a", "cachedContents/b"] }, NOW)).toMatchObject({
         keyId: null,
         cause: "mixed-owners",

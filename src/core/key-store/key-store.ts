@@ -18,6 +18,12 @@ const DAILY_HISTORY_DAYS = 35;
 const HOURLY_HISTORY_MS = 48 * HOUR_MS;
 /** Models tracked for least-recently-used order; beyond this the oldest model is forgotten. */
 const MAX_LRU_MODELS = 256;
+/**
+ * Ownership rows kept at most; beyond this the records that expire first go. A row is a
+ * name (at most ~300 bytes, checked below) and two numbers, so this bounds the table to a few MB.
+ */
+export const MAX_OWNERSHIP_ROWS = 10_000;
+const MAX_RESOURCE_NAME_LENGTH = 300;
 /** Marks left over from a fault: a strike older than this no longer escalates a cooldown. */
 const STRIKE_MEMORY_MS = 15 * 60_000;
 
@@ -80,7 +86,7 @@ export class KeyStore {
     const lastUsed = this.#lastUsedFor(request.model ?? "");
     const resetAt = nextQuotaReset(now);
 
-    const owners = this.#owners(request, now);
+    const { keys: owners, inferred } = this.#owners(request, now);
     if (owners.length > 1) return { keyId: null, cause: "mixed-owners", freeAt: null, resetAt };
     if (owners.length === 1) {
       const owner = rows.find((row) => row.id === owners[0]);
@@ -88,7 +94,7 @@ export class KeyStore {
       if (owner.until !== null) return { keyId: null, cause: "exhausted", freeAt: owner.until, resetAt, pinned: true };
       if (excluded.has(owner.id)) return { keyId: null, cause: "all-tried", freeAt: null, resetAt, pinned: true };
       lastUsed.set(owner.id, ++this.#tick);
-      return { keyId: owner.id, pinned: true };
+      return { keyId: owner.id, pinned: true, ...(inferred && { inferred }) };
     }
 
     let best: Candidate | undefined;
@@ -108,14 +114,30 @@ export class KeyStore {
     return { keyId: null, cause, freeAt, resetAt };
   }
 
-  recordOwnership(entries: readonly Ownership[]): void {
-    for (const { name, keyId, expiresAt } of entries) {
+  /**
+   * Stores owners; an owner learned from use never overwrites one learned from a
+   * creation. The table stays within MAX_OWNERSHIP_ROWS whatever clients send.
+   */
+  recordOwnership(entries: readonly Ownership[], now: number): void {
+    for (const { name, keyId, expiresAt, inferred } of entries.slice(0, MAX_OWNERSHIP_ROWS)) {
+      if (typeof name !== "string" || name.length > MAX_RESOURCE_NAME_LENGTH) continue;
       this.#sql(
-        `INSERT INTO resources (name, key_id, expires_at) VALUES (?, ?, ?)
-         ON CONFLICT (name) DO UPDATE SET key_id = excluded.key_id, expires_at = excluded.expires_at`,
+        `INSERT INTO resources (name, key_id, expires_at, inferred) VALUES (?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET key_id = excluded.key_id, expires_at = excluded.expires_at, inferred = excluded.inferred
+         WHERE resources.inferred = 1 OR excluded.inferred = 0`,
         name,
         keyId,
         expiresAt,
+        inferred === true ? 1 : 0,
+      );
+    }
+    const rows = this.#sql<{ count: number }>("SELECT COUNT(*) AS count FROM resources")[0]?.count ?? 0;
+    if (rows > MAX_OWNERSHIP_ROWS) {
+      this.#sql("DELETE FROM resources WHERE expires_at <= ?", now);
+      this.#sql(
+        `DELETE FROM resources WHERE name IN
+           (SELECT name FROM resources ORDER BY expires_at LIMIT max(0, (SELECT COUNT(*) FROM resources) - ?))`,
+        MAX_OWNERSHIP_ROWS,
       );
     }
   }
@@ -128,19 +150,28 @@ export class KeyStore {
     return this.#state.enabledKeys();
   }
 
-  /** The distinct keys the request is bound to by its own say-so or by the resources it uses. */
-  #owners(request: AcquireRequest, now: number): string[] {
+  /**
+   * The distinct keys the request is bound to by its own say-so or by the resources it
+   * uses, and whether all of that binding was only inferred from earlier use.
+   */
+  #owners(request: AcquireRequest, now: number): { keys: string[]; inferred: boolean } {
     const owners = new Set<string>();
-    if (request.owner !== undefined) owners.add(request.owner);
+    let inferred = true;
+    if (request.owner !== undefined) {
+      owners.add(request.owner);
+      inferred = false;
+    }
     for (const name of request.resources ?? []) {
-      const owner = this.#sql<{ key_id: string }>(
-        "SELECT key_id FROM resources WHERE name = ? AND expires_at > ?",
+      const owner = this.#sql<{ key_id: string; inferred: number }>(
+        "SELECT key_id, inferred FROM resources WHERE name = ? AND expires_at > ?",
         name,
         now,
       )[0];
-      if (owner !== undefined) owners.add(owner.key_id);
+      if (owner === undefined || (owner.inferred === 1 && request.searchInferred)) continue;
+      owners.add(owner.key_id);
+      if (owner.inferred === 0) inferred = false;
     }
-    return [...owners];
+    return { keys: [...owners], inferred: owners.size > 0 && inferred };
   }
 
   recordFailure({ keyId, model, fault }: AttemptFailure, now: number): void {

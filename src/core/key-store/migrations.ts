@@ -49,6 +49,28 @@ const MIGRATIONS: readonly (readonly string[])[] = [
      )`,
     "CREATE INDEX resources_by_expiry ON resources (expires_at)",
   ],
+  [
+    // 1 when the owner was learned from a successful use, not from Google's answer to a
+    // creation through the proxy: such a pin gives way to the owner search on a 403.
+    "ALTER TABLE resources ADD COLUMN inferred INTEGER NOT NULL DEFAULT 0",
+    // /stat login sessions, by SHA-256 of the cookie's random id; `token_hash` says which
+    // token signed in (a session ends when its token leaves the configuration), `role` what it may do.
+    `CREATE TABLE stat_sessions (
+       id_hash TEXT PRIMARY KEY,
+       token_hash TEXT NOT NULL,
+       role TEXT NOT NULL DEFAULT 'viewer',
+       created_at INTEGER NOT NULL,
+       expires_at INTEGER NOT NULL
+     )`,
+    "CREATE INDEX stat_sessions_by_expiry ON stat_sessions (expires_at)",
+    // Failed /stat logins per client address within the current window.
+    `CREATE TABLE login_failures (
+       client TEXT PRIMARY KEY,
+       failures INTEGER NOT NULL,
+       window_start INTEGER NOT NULL
+     )`,
+    "CREATE INDEX login_failures_by_window ON login_failures (window_start)",
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -102,6 +102,8 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
   let fallback: Response | undefined;
   let transientFailures = 0;
   let ownerSearches = 0;
+  /** Set once a key pinned by an inferred owner refused the resource: search instead. */
+  let searchInferred = false;
 
   const finish = (response: Response): Response => {
     services.log({
@@ -128,6 +130,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
       ...(failure && { failure }),
       ...(request.resources.length > 0 && { resources: request.resources }),
       ...(request.owner !== undefined && { owner: request.owner }),
+      ...(searchInferred && { searchInferred }),
     };
     let lease: Lease;
     try {
@@ -201,8 +204,12 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     const answer = redactedResponse(upstream.status, upstream.headers, text, services);
     if (outcome.kind === "client-error") {
       // A resource nobody recorded may belong to another key's project: ask a few more.
-      const searchOn = !lease.pinned && request.resources.length > 0 && isForeignResource(upstream.status, text);
+      // So may one whose owner was only inferred from an earlier use, if that key refuses it.
+      const searchable = !lease.pinned || lease.inferred === true;
+      const searchOn = searchable && request.resources.length > 0 && isForeignResource(upstream.status, text);
       if (searchOn && ++ownerSearches < MAX_OWNER_SEARCH) {
+        if (lease.pinned && !exclude.includes(key.id)) exclude.push(key.id);
+        searchInferred = true;
         fallback = answer;
         continue;
       }

@@ -6,7 +6,7 @@ import { handleLive, matchLivePath } from "../live/live-session";
 import { mergedList } from "../resources/merged-list";
 import { openAIResources } from "../resources/openai-batch-resources";
 import { unsupportedOpenAIRequest } from "../resources/openai-unsupported";
-import { bodyResources, LISTABLE_COLLECTIONS, pathResource } from "../resources/resource-names";
+import { bodyResources, LISTABLE_COLLECTIONS, openAIChatResources, pathResource, TooManyResources } from "../resources/resource-names";
 import { isSignedUploadChunk, uploadOwner } from "../resources/upload-session";
 import { recognizeRoute, type NativeRoute, type OpenAIRoute, type Route } from "../route";
 import type { ProxyServices } from "../services";
@@ -56,7 +56,7 @@ function unexpected(style: ApiStyle, error: unknown, services: ProxyServices): R
  * named the compat way (`extra_body.google.cached_content`), found as in native bodies.
  */
 function openAIResourcesOf(route: OpenAIRoute, method: string, body: ArrayBuffer | null): string[] {
-  return route.endpoint === "chat/completions" ? bodyResources(body) : openAIResources(route, method, body);
+  return route.endpoint === "chat/completions" ? openAIChatResources(body) : openAIResources(route, method, body);
 }
 
 /** Everything that is an API call: authenticate, recognise, forward with a pool key. */
@@ -125,6 +125,7 @@ export async function handleProxy(request: Request, services: ProxyServices): Pr
         code: "request_too_large",
       });
     }
+    if (error instanceof TooManyResources) return errorResponse(style, 400, error.message, { code: "too_many_resources" });
     if (error instanceof KeyManagerUnavailable) return keyManagerUnavailableResponse(style, error.message);
     return unexpected(style, error, services);
   }

@@ -25,12 +25,17 @@ export async function claimOpenAIResources(context: OpenAISuccessContext): Promi
   const creation = createsBatch(route, method);
   // A pinned request only confirms what is known, except for files the batch has produced;
   // an unpinned one has just found the owner of everything it names.
-  const names = new Set([...(creation || !pinned ? [...own, ...resources] : []), ...produced]);
+  // Google's answer vouches for the batch it names and the files it produced; the
+  // resources the request used are only inferred to be the key's from the success.
+  const vouched = new Set([...(creation || !pinned ? own : []), ...produced]);
+  const used = creation || !pinned ? resources.filter((name) => !vouched.has(name)) : [];
   const now = Date.now();
-  const entries = [...names].flatMap((name) => {
-    const described = describedResource({ name }, now);
-    return described === null ? [] : [{ ...described, keyId }];
-  });
+  const entries = [...[...vouched].map((name) => ({ name, inferred: false })), ...used.map((name) => ({ name, inferred: true }))].flatMap(
+    ({ name, inferred }) => {
+      const described = describedResource({ name }, now);
+      return described === null ? [] : [{ ...described, keyId, inferred }];
+    },
+  );
   if (entries.length > 0) {
     // Awaited for a creation: the client's very next request names the new batch.
     if (creation) await services.pool.recordOwnership(entries);

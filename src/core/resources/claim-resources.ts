@@ -56,10 +56,11 @@ export async function claimResources(context: SuccessContext): Promise<Response 
   if (method === "DELETE" && own !== null) {
     services.waitUntil(services.pool.forgetResources([own]));
   } else if (!pinned && resources.length > 0) {
-    // The key could use resources nobody had recorded: it is their owner.
+    // The key could use resources nobody had recorded (in places Google checks against
+    // its project, see resource-names.ts): it is their owner, as far as the proxy can tell.
     const entries = resources.flatMap((name) => {
       const described = describedResource({ name }, now);
-      return described === null ? [] : [{ ...described, keyId }];
+      return described === null ? [] : [{ ...described, keyId, inferred: true }];
     });
     services.waitUntil(services.pool.recordOwnership(entries));
   }

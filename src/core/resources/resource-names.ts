@@ -1,3 +1,5 @@
+import { field } from "../json-field";
+
 // Files, caches, batches and tuned models live in the Google project of the key that
 // created them; these find which of them a request uses, from its path and its body.
 
@@ -10,6 +12,15 @@ export const LISTABLE_COLLECTIONS = new Set(["files", "cachedContents", "batches
 /** A model's long-running operation, `models/veo-…/operations/abc`: its project's, like a batch. */
 const MODEL_OPERATION = /^models\/[^/:]+\/operations\/[A-Za-z0-9_-]+$/;
 
+/**
+ * Most resources one request may name. Every name costs a lookup in the key manager and,
+ * after a success, a stored row; real requests use a handful.
+ */
+export const MAX_REQUEST_RESOURCES = 32;
+
+/** The request names more resources than MAX_REQUEST_RESOURCES. */
+export class TooManyResources extends Error {}
+
 /** `files/abc` for the paths `files/abc` and `files/abc:download`; null for anything else. */
 export function pathResource(resource: string): string | null {
   if (MODEL_OPERATION.test(resource)) return resource;
@@ -21,20 +32,86 @@ export function pathResource(resource: string): string | null {
   return id === "" ? null : `${collection}/${id}`;
 }
 
-// The JSON fields through which a request uses another resource: fileData.fileUri (a
-// file's uri or name) in contents, system instructions and tools; a batch's
-// inputConfig.fileName; a generate request's cachedContent. Both casings are accepted by Google.
-const REFERENCE = /"(?:fileUri|file_uri|fileName|file_name|cachedContent|cached_content)"\s*:\s*"([^"\\]{1,1000})"/g;
-const NAME = /(?:^|\/)(files|cachedContents)\/([A-Za-z0-9_-]+)$/;
+// Only references Google checks against the caller's project count: a part's
+// fileData.fileUri, a request's cachedContent, a batch's inputConfig.fileName. The same
+// word anywhere else (a function's response, a tool's schema) is the client's free text,
+// and must neither pin the request nor become a stored owner. Both casings are Google's.
+const MENTIONS_REFERENCE = /"(?:fileUri|file_uri|fileName|file_name|cachedContent|cached_content)"\s*:/;
+const NAME = /(?:^|\/)(files|cachedContents)\/([A-Za-z0-9_-]{1,128})$/;
 
-/** Distinct resource names a JSON request body refers to, without parsing the (maybe huge) JSON. */
-export function bodyResources(body: ArrayBuffer | null): string[] {
-  if (body === null || body.byteLength === 0) return [];
-  const text = new TextDecoder().decode(body);
-  const names = new Set<string>();
-  for (const [, value] of text.matchAll(REFERENCE)) {
-    const match = value?.split("?")[0]?.match(NAME);
-    if (match) names.add(`${match[1]}/${match[2]}`);
+function either(value: unknown, camel: string, snake: string): unknown {
+  return field(value, camel) ?? field(value, snake);
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** Collects distinct names, refusing the request once it names too many. */
+class Names {
+  readonly found = new Set<string>();
+
+  add(reference: unknown): void {
+    if (typeof reference !== "string" || reference.length > 1000) return;
+    const match = reference.split("?")[0]?.match(NAME);
+    if (!match) return;
+    this.found.add(`${match[1]}/${match[2]}`);
+    if (this.found.size > MAX_REQUEST_RESOURCES) {
+      throw new TooManyResources(`The request refers to more than ${MAX_REQUEST_RESOURCES} files and caches; split it.`);
+    }
   }
-  return [...names];
+
+  content(content: unknown): void {
+    for (const part of list(field(content, "parts"))) this.add(either(either(part, "fileData", "file_data"), "fileUri", "file_uri"));
+  }
+
+  /** A generate, countTokens, embed or cache-creation request, or one inside a batch. */
+  request(request: unknown): void {
+    for (const content of list(field(request, "contents"))) this.content(content);
+    this.content(either(request, "systemInstruction", "system_instruction"));
+    this.content(field(request, "content"));
+    this.add(either(request, "cachedContent", "cached_content"));
+    const nested = either(request, "generateContentRequest", "generate_content_request");
+    if (nested !== undefined) this.request(nested);
+    // batchEmbedContents: requests[]; an inline batch: inputConfig.requests.requests[].request.
+    for (const item of list(field(request, "requests"))) this.request(field(item, "request") ?? item);
+  }
+
+  batch(batch: unknown): void {
+    const input = either(batch, "inputConfig", "input_config");
+    this.add(either(input, "fileName", "file_name"));
+    for (const item of list(field(field(input, "requests"), "requests"))) this.request(field(item, "request"));
+  }
+}
+
+function parsedWithReferences(body: ArrayBuffer | null): unknown {
+  if (body === null || body.byteLength === 0) return undefined;
+  const text = new TextDecoder().decode(body);
+  // Parsing is only worth it when a reference field appears at all; most bodies have none.
+  if (!MENTIONS_REFERENCE.test(text)) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Distinct files and caches a native JSON request body uses where Google validates them. */
+export function bodyResources(body: ArrayBuffer | null): string[] {
+  const parsed = parsedWithReferences(body);
+  if (parsed === undefined) return [];
+  const names = new Names();
+  names.request(parsed);
+  names.batch(field(parsed, "batch"));
+  return [...names.found];
+}
+
+/** The cache an OpenAI-style chat uses, the compat way: `extra_body.google.cached_content`. */
+export function openAIChatResources(body: ArrayBuffer | null): string[] {
+  const parsed = parsedWithReferences(body);
+  if (parsed === undefined) return [];
+  const names = new Names();
+  const google = field(field(parsed, "extra_body"), "google") ?? field(parsed, "google");
+  names.add(either(google, "cachedContent", "cached_content"));
+  return [...names.found];
 }
