@@ -2,6 +2,7 @@ import type { ProxyConfig } from "./config";
 import type { KeyPool, KeyPoolAdmin } from "./key-pool";
 import type { KeyRing } from "./key-ring";
 import type { LiveRuntime } from "./live/live-socket";
+import type { StatSessions } from "./stats/session-store";
 
 /** One line per proxied request: never a key, never prompt contents. */
 export interface RequestLog {
@@ -20,7 +21,7 @@ export interface RequestLog {
 export interface ProxyServices {
   config: ProxyConfig;
   keyRing: KeyRing;
-  pool: KeyPool & KeyPoolAdmin;
+  pool: KeyPool & KeyPoolAdmin & StatSessions;
   /** Keeps work (usage accounting) alive after the response is returned. */
   waitUntil(promise: Promise<unknown>): void;
   log(entry: RequestLog): void;

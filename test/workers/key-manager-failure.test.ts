@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../src/core/app";
 import { readConfig } from "../../src/core/config";
 import type { AcquireRequest, KeyPool, KeyPoolAdmin, Lease } from "../../src/core/key-pool";
+import type { StatSessions } from "../../src/core/stats/session-store";
 import { createKeyRing } from "../../src/core/key-ring";
 import type { ProxyServices, RequestLog } from "../../src/core/services";
 import { fake, leakedKeys, poolKeys, proxyToken, uniqueModel, upstreamOrigin } from "./support";
@@ -32,7 +33,7 @@ async function harness(misbehaviour: Misbehaviour): Promise<Harness> {
   const keyRing = await createKeyRing(poolKeys.join(","));
   let calls = 0;
   const acquire = misbehaviour.acquire ?? (() => Promise.resolve({ keyId: keyRing.keys[0]!.id, pinned: false }));
-  const pool: KeyPool & KeyPoolAdmin = {
+  const pool: KeyPool & KeyPoolAdmin & StatSessions = {
     acquire: (request) => acquire(request, ++calls),
     recordUsage: misbehaviour.recordUsage ?? (async () => undefined),
     recordOwnership: async () => undefined,
@@ -40,6 +41,11 @@ async function harness(misbehaviour: Misbehaviour): Promise<Harness> {
     usableKeys: misbehaviour.usableKeys ?? (async () => keyRing.keys.map((key) => key.id)),
     snapshot: misbehaviour.snapshot ?? (() => never()),
     reset: () => never(),
+    startStatSession: () => never(),
+    statSession: () => never(),
+    endStatSession: () => never(),
+    loginWait: () => never(),
+    loginFailed: () => never(),
   };
   const logs: RequestLog[] = [];
   const background: Promise<unknown>[] = [];

@@ -127,7 +127,7 @@ describe("access when PROXY_API_KEY is set", () => {
     expect((await call("/api/stats", { headers: { cookie } })).status).toBe(200);
 
     // A tampered cookie is no session.
-    const forged = cookie.replace(/=(\d+)/, (_, expires: string) => `=${Number(expires) + 1}`);
+    const forged = cookie.slice(0, -1) + (cookie.endsWith("0") ? "1" : "0");
     expect((await call("/api/stats", { headers: { cookie: forged } })).status).toBe(401);
   });
 

@@ -1,6 +1,7 @@
 import type { ApiStyle } from "../api-style";
 import { errorResponse } from "../error-response";
 import type { KeyPool, KeyPoolAdmin } from "../key-pool";
+import type { StatSessions } from "../stats/session-store";
 
 // Every call into the key manager (a Durable Object: one instance for the whole pool)
 // can fail (a deploy resets it, storage errors) or stall (overload). Guarded here once,
@@ -19,7 +20,7 @@ export function keyManagerUnavailableResponse(style: ApiStyle, detail: string): 
 /** It answers in milliseconds; this long means it is stuck. */
 const POOL_CALL_TIMEOUT_MS = 10_000;
 
-type Pool = KeyPool & KeyPoolAdmin;
+type Pool = KeyPool & KeyPoolAdmin & StatSessions;
 
 export function guardedPool(pool: Pool, redact: (text: string) => string, timeoutMs = POOL_CALL_TIMEOUT_MS): Pool {
   const guard = <T>(call: () => Promise<T>): Promise<T> => {
@@ -40,5 +41,10 @@ export function guardedPool(pool: Pool, redact: (text: string) => string, timeou
     usableKeys: () => guard(() => pool.usableKeys()),
     snapshot: () => guard(() => pool.snapshot()),
     reset: (scope) => guard(() => pool.reset(scope)),
+    startStatSession: (idHash, session, client) => guard(() => pool.startStatSession(idHash, session, client)),
+    statSession: (idHash) => guard(() => pool.statSession(idHash)),
+    endStatSession: (idHash) => guard(() => pool.endStatSession(idHash)),
+    loginWait: (client) => guard(() => pool.loginWait(client)),
+    loginFailed: (client) => guard(() => pool.loginFailed(client)),
   };
 }

@@ -46,7 +46,7 @@ export class UsageBatch {
  * The pool as one request sees it: usage goes through the process's batch, and the
  * stats read after the batch is delivered, so a page never misses this process's own requests.
  */
-export function batchedUsage(pool: Pool, batch: UsageBatch, waitUntil: (promise: Promise<unknown>) => void): Pool {
+export function batchedUsage<P extends Pool>(pool: P, batch: UsageBatch, waitUntil: (promise: Promise<unknown>) => void): P {
   return {
     ...pool,
     recordUsage: async (reports) => batch.add(reports, pool, waitUntil),

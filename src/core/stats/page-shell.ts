@@ -81,7 +81,9 @@ export function dashboardPage(strings: StatStrings, authEnabled: boolean): Marku
 </html>`;
 }
 
-export function loginPage(strings: StatStrings, failed: boolean): Markup {
+/** The login form, after a wrong token (`failed`) or too many of them (`throttled`, for `waitMinutes`). */
+export function loginPage(strings: StatStrings, problem: "failed" | "throttled" | null, waitMinutes = 0): Markup {
+  const message = problem === "failed" ? strings.loginFailed : problem === "throttled" ? strings.loginThrottled.replace("{minutes}", String(waitMinutes)) : null;
   return html`<!doctype html>
 <html lang="${strings.lang}">
   ${head(strings, false)}
@@ -90,7 +92,7 @@ export function loginPage(strings: StatStrings, failed: boolean): Markup {
       <div class="login-lang">${languageSwitch(strings)}</div>
       <h1>${strings.loginTitle}</h1>
       <p>${strings.loginHelp}</p>
-      ${failed ? html`<p class="login-error" role="alert">${strings.loginFailed}</p>` : ""}
+      ${message !== null ? html`<p class="login-error" role="alert">${message}</p>` : ""}
       <form method="post" action="/stat/login" class="login-form">
         <label for="token">${strings.loginToken}</label>
         <input id="token" name="token" type="password" autocomplete="current-password" required autofocus />

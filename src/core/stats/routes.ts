@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { etag } from "hono/etag";
 import type { AppEnv } from "../app";
 import { isAcceptedToken } from "../client-auth";
@@ -8,7 +8,14 @@ import { ASSET_PREFIX, findAsset } from "./assets";
 import { pageStrings, rememberLanguage } from "./language";
 import { dashboardPage, loginPage } from "./page-shell";
 import { noStore, statSecurityHeaders } from "./security-headers";
-import { endSession, startSession } from "./session";
+import { endSession, loginClient, startSession } from "./session";
+
+/** Too many failed logins from this client: 429, the wait, and the login form saying so. */
+function throttled(c: Context<AppEnv>, waitMs: number): Response | Promise<Response> {
+  const minutes = Math.max(1, Math.ceil(waitMs / 60_000));
+  c.header("Retry-After", String(Math.ceil(waitMs / 1000)));
+  return c.html(loginPage(pageStrings(c), "throttled", minutes), 429);
+}
 
 /**
  * /stat (the page, its login and its static files) and /api/stats, /api/reset (its data).
@@ -24,7 +31,7 @@ export function statsRoutes(): Hono<AppEnv> {
     // The page's language comes from these request headers (see ./language.ts).
     c.header("Vary", "Accept-Language, Cookie");
     const strings = pageStrings(c);
-    if (!(await mayView(c))) return c.html(loginPage(strings, false));
+    if (!(await mayView(c))) return c.html(loginPage(strings, null));
     return c.html(dashboardPage(strings, authEnabled(c)));
   });
 
@@ -34,13 +41,20 @@ export function statsRoutes(): Hono<AppEnv> {
   routes.post("/stat/login", sameOriginUnlessBearer, async (c) => {
     noStore(c);
     if (!authEnabled(c)) return c.redirect("/stat", 303);
+    const { pool } = c.env.services;
+    const client = loginClient(c);
+    // While a client waits, its attempts are not even checked: guessing gains nothing.
+    const waiting = await pool.loginWait(client);
+    if (waiting > 0) return throttled(c, waiting);
     const form = await c.req.parseBody();
     const token = typeof form.token === "string" ? form.token.trim() : "";
     if (token !== "" && (await isAcceptedToken(token, c.env.services.config.proxyTokens))) {
       await startSession(c, token);
       return c.redirect("/stat", 303);
     }
-    return c.html(loginPage(pageStrings(c), true), 401);
+    const wait = await pool.loginFailed(client);
+    if (wait > 0) return throttled(c, wait);
+    return c.html(loginPage(pageStrings(c), "failed"), 401);
   });
 
   // The language switch: a plain form post, so it works without script and before login
@@ -53,9 +67,9 @@ export function statsRoutes(): Hono<AppEnv> {
   });
   routes.get("/stat/lang", (c) => c.redirect("/stat", 303));
 
-  routes.post("/stat/logout", sameOriginUnlessBearer, (c) => {
+  routes.post("/stat/logout", sameOriginUnlessBearer, async (c) => {
     noStore(c);
-    endSession(c);
+    await endSession(c);
     return c.redirect("/stat", 303);
   });
 

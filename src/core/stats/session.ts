@@ -1,45 +1,64 @@
 import type { Context } from "hono";
-import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { AppEnv } from "../app";
+import { SESSION_LIFETIME_MS } from "./session-store";
 
-// The /stat login session. The cookie holds only an expiry time, signed (Hono's signed
-// cookie: HMAC-SHA256) with a key derived from the proxy token that was entered, so it
-// never contains the token, cannot be forged without one, dies on its own after
-// SESSION_SECONDS, and dies at once when that token is removed from PROXY_API_KEY.
-// `__Host-` + Secure + Path=/ pins it to this origin; SameSite=Strict keeps it off
-// cross-site requests (CSRF); HttpOnly keeps it away from scripts.
+// The /stat login session. The cookie holds only a random id; the key manager holds the
+// session under the id's SHA-256 (a copy of its storage opens nothing), with a hash of
+// the token that signed in. So logging out ends the session for good, a session ends
+// as soon as its token is no longer configured, and none outlives SESSION_LIFETIME_MS.
+// `__Host-` + Secure + Path=/ pins the cookie to this origin; SameSite=Strict keeps it
+// off cross-site requests (CSRF); HttpOnly keeps it away from scripts.
 
 const COOKIE_NAME = "stat-session";
-const SESSION_SECONDS = 7 * 24 * 3600;
+const SESSION_ID = /^[0-9a-f]{64}$/;
 
-// A dedicated signing key per token rather than the token itself: the same secret is
-// never used for two purposes, and its digest has a fixed length.
-function signingKey(token: string): Promise<ArrayBuffer> {
-  return crypto.subtle.digest("SHA-256", new TextEncoder().encode(`gemini-key-pool-proxy stat session\n${token}`));
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-export async function startSession(c: Context, token: string): Promise<void> {
-  const expires = Math.floor(Date.now() / 1000) + SESSION_SECONDS;
-  await setSignedCookie(c, COOKIE_NAME, String(expires), await signingKey(token), {
+// Domain-separated, so the stored hash is useful for nothing but this comparison.
+function tokenHash(token: string): Promise<string> {
+  return sha256Hex(`gemini-key-pool-proxy stat session\n${token}`);
+}
+
+function sessionIdHash(c: Context<AppEnv>): Promise<string> | null {
+  const id = getCookie(c, COOKIE_NAME, "host");
+  return id !== undefined && SESSION_ID.test(id) ? sha256Hex(id) : null;
+}
+
+/** Who is logging in, for counting failed attempts: the address Cloudflare saw. */
+export function loginClient(c: Context<AppEnv>): string {
+  return c.req.header("cf-connecting-ip") ?? "unknown";
+}
+
+export async function startSession(c: Context<AppEnv>, token: string): Promise<void> {
+  const id = [...crypto.getRandomValues(new Uint8Array(32))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  const session = { tokenHash: await tokenHash(token), role: "viewer", expiresAt: Date.now() + SESSION_LIFETIME_MS };
+  await c.env.services.pool.startStatSession(await sha256Hex(id), session, loginClient(c));
+  setCookie(c, COOKIE_NAME, id, {
     prefix: "host",
     httpOnly: true,
     secure: true,
     sameSite: "Strict",
-    maxAge: SESSION_SECONDS,
+    maxAge: SESSION_LIFETIME_MS / 1000,
   });
 }
 
-export function endSession(c: Context): void {
+/** Ends the session server-side (the cookie alone would survive a copy) and drops the cookie. */
+export async function endSession(c: Context<AppEnv>): Promise<void> {
+  const idHash = sessionIdHash(c);
+  if (idHash !== null) await c.env.services.pool.endStatSession(await idHash);
   deleteCookie(c, COOKIE_NAME, { prefix: "host", httpOnly: true, secure: true, sameSite: "Strict" });
 }
 
-/** True when the request carries an unexpired session signed for one of `tokens`. */
-export async function hasSession(c: Context, tokens: readonly string[]): Promise<boolean> {
-  const now = Math.floor(Date.now() / 1000);
-  let valid = false;
-  // Every token is tried, matched or not, so timing does not tell which one signed it.
-  for (const token of tokens) {
-    const expires = await getSignedCookie(c, await signingKey(token), COOKIE_NAME, "host");
-    if (typeof expires === "string" && Number(expires) > now) valid = true;
-  }
-  return valid;
+/** True when the request carries a live session signed in with one of `tokens`. */
+export async function hasSession(c: Context<AppEnv>, tokens: readonly string[]): Promise<boolean> {
+  const idHash = sessionIdHash(c);
+  if (idHash === null) return false;
+  const session = await c.env.services.pool.statSession(await idHash);
+  if (session === null) return false;
+  const current = await Promise.all(tokens.map(tokenHash));
+  return current.includes(session.tokenHash);
 }

@@ -16,6 +16,7 @@ export const en = {
   loginToken: "Proxy token",
   loginSubmit: "Sign in",
   loginFailed: "That token is not accepted.",
+  loginThrottled: "Too many wrong tokens from your address. Try again in {minutes} min.",
   logout: "Log out",
 
   // Header

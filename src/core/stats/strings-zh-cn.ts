@@ -18,6 +18,7 @@ export const zhCN: StatStrings = {
   loginToken: "代理令牌",
   loginSubmit: "登录",
   loginFailed: "该令牌无效。",
+  loginThrottled: "来自你的地址的错误令牌过多，请在 {minutes} 分钟后重试。",
   logout: "退出登录",
 
   // Header
