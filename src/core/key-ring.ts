@@ -16,7 +16,7 @@ export interface PoolKey {
 export interface KeyRing {
   readonly keys: readonly PoolKey[];
   byId(id: string): PoolKey | undefined;
-  /** Replaces every pool key in `text` by its masked form. */
+  /** Replaces every pool key in `text` by its masked form, and any other run of 12+ of its characters by `…`. */
   redact(text: string): string;
 }
 
@@ -35,8 +35,54 @@ async function fingerprint(secret: string): Promise<string> {
   return [...new Uint8Array(digest, 0, 8)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/**
+ * The shortest piece of a key that is masked. Every run of this many consecutive
+ * characters of a pool key is key material (a key is 39 characters; 12 of them, past the
+ * shared `AIzaSy`, are 36 bits of its secret part); shorter runs are as likely chance.
+ */
+export const MASKED_FRAGMENT_LENGTH = 12;
+
+/** Masks whole keys (as their masked form) and any run of key material (as `…`) in a text. */
+function redactor(keys: readonly PoolKey[]): (text: string) => string {
+  const n = MASKED_FRAGMENT_LENGTH;
+  const fragments = new Set<string>();
+  const masked = new Map<string, string>();
+  for (const { secret, masked: shown } of keys) {
+    masked.set(secret, shown);
+    if (secret.length < n) fragments.add(secret);
+    for (let at = 0; at + n <= secret.length; at++) fragments.add(secret.slice(at, at + n));
+  }
+  const shortest = Math.min(n, ...keys.map((key) => key.secret.length));
+  // Only runs of characters that occur in keys can hold key material: finding those with
+  // one regex first keeps the per-position lookups to the few long runs of a text.
+  const alphabet = [...new Set(keys.flatMap((key) => [...key.secret]))].map((char) => `\\u{${char.codePointAt(0)?.toString(16)}}`).join("");
+  const candidates = new RegExp(`[${alphabet}]{${shortest},}`, "gu");
+  return (text) => {
+    if (fragments.size === 0 || text.length < shortest) return text;
+    let out = "";
+    let copied = 0;
+    for (const { 0: run, index } of text.matchAll(candidates)) {
+      let start = -1;
+      let end = -1;
+      const flush = () => {
+        out += text.slice(copied, index + start) + (masked.get(run.slice(start, end)) ?? "…");
+        copied = index + end;
+      };
+      for (let at = 0; at + shortest <= run.length; at++) {
+        const width = fragments.has(run.slice(at, at + n)) ? Math.min(n, run.length - at) : fragments.has(run.slice(at, at + shortest)) ? shortest : 0;
+        if (width === 0) continue;
+        // Overlapping or touching windows are one run of key material.
+        if (start !== -1 && at <= end) end = Math.max(end, at + width);
+        else {
+          if (start !== -1) flush();
+          start = at;
+          end = at + width;
+        }
+      }
+      if (start !== -1) flush();
+    }
+    return copied === 0 ? text : out + text.slice(copied);
+  };
 }
 
 export async function createKeyRing(raw: string | undefined): Promise<KeyRing> {
@@ -50,17 +96,7 @@ export async function createKeyRing(raw: string | undefined): Promise<KeyRing> {
     })),
   );
   const byId = new Map(keys.map((key) => [key.id, key]));
-  const bySecret = new Map(keys.map((key) => [key.secret, key.masked]));
-  // Longest first, so a key that contains another is replaced whole.
-  const pattern =
-    secrets.length === 0
-      ? null
-      : new RegExp([...secrets].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|"), "g");
-  return {
-    keys,
-    byId: (id) => byId.get(id),
-    redact: (text) => (pattern === null ? text : text.replace(pattern, (secret) => bySecret.get(secret) ?? "…")),
-  };
+  return { keys, byId: (id) => byId.get(id), redact: redactor(keys) };
 }
 
 const rings = new Map<string, Promise<KeyRing>>();

@@ -59,4 +59,4 @@ export function poolSnapshot() {
   return env.API_KEY_MANAGER.getByName("pool").snapshot();
 }
 
-export { leakedKeys } from "../setup/test-keys.ts";
+export { leakedKeyFragments, leakedKeys } from "../setup/test-keys.ts";

@@ -41,5 +41,6 @@ export async function claimOpenAIResources(context: OpenAISuccessContext): Promi
     if (creation) await services.pool.recordOwnership(entries);
     else services.waitUntil(services.pool.recordOwnership(entries));
   }
-  return new Response(text, { status: upstream.status, headers });
+  // Read whole anyway, so masked like an error body (README: what is masked where).
+  return new Response(services.keyRing.redact(text), { status: upstream.status, headers });
 }

@@ -49,7 +49,8 @@ export async function claimResources(context: SuccessContext): Promise<Response 
     // Awaited on purpose: the client's very next request may use the new name, and
     // must find its owner. Creations are rare next to generate calls.
     if (created !== null) await services.pool.recordOwnership([{ ...created, keyId }]);
-    return new Response(text, { status: upstream.status, headers });
+    // Read whole anyway, so masked like an error body (README: what is masked where).
+    return new Response(services.keyRing.redact(text), { status: upstream.status, headers });
   }
 
   const own = pathResource(route.resource);

@@ -105,5 +105,6 @@ export async function mergedList(route: NativeRoute, url: URL, headers: Headers,
   const nextCursor = Object.fromEntries(answered.flatMap((page) => (page.next === null ? [] : [[page.keyId, page.next]])));
   const body: Record<string, unknown> = { [field]: distinctByName(answered.flatMap((page) => page.items)) };
   if (Object.keys(nextCursor).length > 0) body.nextPageToken = encodeCursor(nextCursor);
-  return Response.json(body);
+  // Built from bodies the proxy read whole, so masked like an error body.
+  return new Response(services.keyRing.redact(JSON.stringify(body)), { headers: { "content-type": "application/json" } });
 }
