@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { callProxy, fake, generate, leakedKeyFragments, poolKeys, uniqueModel } from "./support";
+import { callProxy, fake, generate, leakedKeyFragments, poolKeys, startUpload, uniqueModel } from "./support";
 
 // What the README promises about masking: any run of 12 or more characters of a pool key
 // is masked in every header, every error body and every 2xx body the proxy reads whole.
@@ -29,12 +29,7 @@ describe("masking of key material", () => {
   it("masks key material an upstream echoes in a 2xx body the proxy reads", async () => {
     const tag = `echo-${crypto.randomUUID()}`;
     const echoed = poolKeys.join(" and ");
-    const start = await callProxy("/upload/v1beta/files", {
-      method: "POST",
-      headers: { "x-fake-tag": tag, "content-type": "application/json", "x-goog-upload-protocol": "resumable", "x-goog-upload-command": "start" },
-      body: JSON.stringify({ file: { displayName: echoed } }),
-    });
-    const session = new URL(start.headers.get("x-goog-upload-url")!);
+    const session = await startUpload(tag, { displayName: echoed });
     const done = await callProxy(session.pathname + session.search, {
       method: "POST",
       headers: { "x-fake-tag": tag, "x-goog-upload-command": "upload, finalize", "x-goog-upload-offset": "0" },

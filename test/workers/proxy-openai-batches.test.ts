@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TAG_HEADER } from "../fake-upstream/request-log.ts";
-import { callProxy, fake, leakedKeys, poolKeys, proxyToken, uniqueModel, upstreamOrigin } from "./support";
+import { callProxy, fake, leakedKeys, poolKeys, proxyToken, startUpload, uniqueModel, upstreamOrigin } from "./support";
 import { openAiBatchJsonl as jsonl } from "../fake-upstream/openai-batch-input.ts";
 
 // Google's OpenAI-compatible Batch API through the pool: the input file is uploaded with
@@ -20,20 +20,7 @@ interface Batch {
 /** A resumable upload through the proxy, as @google/genai's files.upload does it; returns the file's name. */
 async function uploadThroughProxy(text: string, tag: string): Promise<string> {
   const bytes = new TextEncoder().encode(text);
-  const start = await callProxy("/upload/v1beta/files", {
-    method: "POST",
-    headers: {
-      [TAG_HEADER]: tag,
-      "content-type": "application/json",
-      "x-goog-upload-protocol": "resumable",
-      "x-goog-upload-command": "start",
-      "x-goog-upload-header-content-length": String(bytes.length),
-      "x-goog-upload-header-content-type": "jsonl",
-    },
-    body: JSON.stringify({ file: { displayName: "batch input" } }),
-  });
-  expect(start.status).toBe(200);
-  const session = new URL(start.headers.get("x-goog-upload-url")!);
+  const session = await startUpload(tag, { size: bytes.length, type: "jsonl", displayName: "batch input" });
   const done = await callProxy(session.pathname + session.search, {
     method: "POST",
     headers: { [TAG_HEADER]: tag, "x-goog-upload-command": "upload, finalize", "x-goog-upload-offset": "0" },

@@ -54,6 +54,24 @@ export const fake = {
     (await control(`log?tag=${encodeURIComponent(tag)}`)).json<LogSnapshot>(),
 };
 
+/** Starts a resumable upload through the proxy, as @google/genai's files.upload does; returns its session URL. */
+export async function startUpload(tag: string, file: { size?: number; type?: string; displayName?: string } = {}): Promise<URL> {
+  const start = await callProxy("/upload/v1beta/files", {
+    method: "POST",
+    headers: {
+      "x-fake-tag": tag,
+      "content-type": "application/json",
+      "x-goog-upload-protocol": "resumable",
+      "x-goog-upload-command": "start",
+      ...(file.size !== undefined && { "x-goog-upload-header-content-length": String(file.size) }),
+      ...(file.type !== undefined && { "x-goog-upload-header-content-type": file.type }),
+    },
+    body: JSON.stringify({ file: { displayName: file.displayName ?? "test upload" } }),
+  });
+  if (start.status !== 200) throw new Error(`upload start: ${start.status} ${await start.text()}`);
+  return new URL(start.headers.get("x-goog-upload-url")!);
+}
+
 /** The pool's view, straight from the Durable Object. */
 export function poolSnapshot() {
   return env.API_KEY_MANAGER.getByName("pool").snapshot();

@@ -1,7 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { TAG_HEADER } from "../fake-upstream/request-log.ts";
-import { callProxy, fake } from "./support";
+import { fake, startUpload } from "./support";
 
 // A session URL the proxy hands out works without the proxy token, as Google's does, but
 // only as the chunks of its own session: nothing else may ride on a leaked one.
@@ -9,23 +9,6 @@ import { callProxy, fake } from "./support";
 /** A request with no proxy token at all: only the session URL speaks for it. */
 function tokenless(url: URL, init: RequestInit): Promise<Response> {
   return exports.default.fetch(new Request(url, init));
-}
-
-async function startSession(tag: string, size: number): Promise<URL> {
-  const start = await callProxy("/upload/v1beta/files", {
-    method: "POST",
-    headers: {
-      [TAG_HEADER]: tag,
-      "content-type": "application/json",
-      "x-goog-upload-protocol": "resumable",
-      "x-goog-upload-command": "start",
-      "x-goog-upload-header-content-length": String(size),
-      "x-goog-upload-header-content-type": "text/plain",
-    },
-    body: JSON.stringify({ file: { displayName: "session url test" } }),
-  });
-  expect(start.status).toBe(200);
-  return new URL(start.headers.get("x-goog-upload-url")!);
 }
 
 function variant(session: URL, change: (url: URL) => void): URL {
@@ -38,7 +21,7 @@ describe("a signed upload session URL without a proxy token", () => {
   it("sends the chunks and the status query of its own session, and nothing else", async () => {
     const tag = `session-url-${crypto.randomUUID()}`;
     const text = "chunks of a session sent with its URL alone";
-    const session = await startSession(tag, text.length);
+    const session = await startUpload(tag, { size: text.length, type: "text/plain" });
     const headers = { [TAG_HEADER]: tag };
     const chunk = { ...headers, "x-goog-upload-command": "upload", "x-goog-upload-offset": "0" };
 
