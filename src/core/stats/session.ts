@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../app";
-import { SESSION_LIFETIME_MS } from "./session-store";
+import { SESSION_LIFETIME_MS, type StatSession } from "./session-store";
 
 // The /stat login session. The cookie holds only a random id; the key manager holds the
 // session under the id's SHA-256 (a copy of its storage opens nothing), with a hash of
@@ -53,12 +53,17 @@ export async function endSession(c: Context<AppEnv>): Promise<void> {
   deleteCookie(c, COOKIE_NAME, { prefix: "host", httpOnly: true, secure: true, sameSite: "Strict" });
 }
 
+/** The live session the request carries, signed in with one of `tokens` (its role says what it may do); null if none. */
+export async function sessionOf(c: Context<AppEnv>, tokens: readonly string[]): Promise<StatSession | null> {
+  const idHash = sessionIdHash(c);
+  if (idHash === null) return null;
+  const session = await c.env.services.pool.statSession(await idHash);
+  if (session === null) return null;
+  const current = await Promise.all(tokens.map(tokenHash));
+  return current.includes(session.tokenHash) ? session : null;
+}
+
 /** True when the request carries a live session signed in with one of `tokens`. */
 export async function hasSession(c: Context<AppEnv>, tokens: readonly string[]): Promise<boolean> {
-  const idHash = sessionIdHash(c);
-  if (idHash === null) return false;
-  const session = await c.env.services.pool.statSession(await idHash);
-  if (session === null) return false;
-  const current = await Promise.all(tokens.map(tokenHash));
-  return current.includes(session.tokenHash);
+  return (await sessionOf(c, tokens)) !== null;
 }
