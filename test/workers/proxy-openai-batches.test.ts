@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { TAG_HEADER } from "../fake-upstream/request-log.ts";
 import { callProxy, fake, leakedKeys, poolKeys, proxyToken, startUpload, uniqueModel, upstreamOrigin } from "./support";
 import { openAiBatchJsonl as jsonl } from "../fake-upstream/openai-batch-input.ts";
@@ -87,6 +87,11 @@ async function keysFor(tag: string, action?: string): Promise<string[]> {
 
 describe("OpenAI-style batches through the pool", () => {
   it("creates, retrieves and cancels a batch with the key that uploaded its input, on every OpenAI prefix", async () => {
+    // Cancelling needs a batch still running: the fake's default 200 ms is too short for a loaded machine.
+    await fake.configure({ batchDelayMs: 600_000 });
+    onTestFinished(async () => {
+      await fake.configure({ batchDelayMs: 200 });
+    });
     for (const prefix of PREFIXES) {
       const tag = `batch-pin-${crypto.randomUUID()}`;
       const model = uniqueModel("openai-batch");

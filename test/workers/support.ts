@@ -1,5 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { inject } from "vitest";
+import type { FakeConfig } from "../fake-upstream/resource-types.ts";
 import type { LogSnapshot, ModelShape, QuotaConfig, ScriptConfig } from "../fake-upstream/types.ts";
 
 // Shared by the proxy suites that run inside workerd: the proxy is called through the
@@ -47,6 +48,7 @@ export const fake = {
   quota: (config: QuotaConfig) => control("quota", config),
   script: (config: ScriptConfig) => control("script", config),
   model: (shape: ModelShape) => control("model", shape),
+  configure: (config: FakeConfig) => control("config", config),
   log: async (model: string): Promise<LogSnapshot> =>
     (await control(`log?model=${encodeURIComponent(model)}`)).json<LogSnapshot>(),
   /** Requests that carried this x-fake-tag header: for routes that name no model (uploads, files). */
