@@ -12,8 +12,9 @@ import { sendMany } from "./lib/bounded-fetch.ts";
 import { countRows } from "./lib/do-storage.ts";
 import { clientHeaders, generatePath, LOAD_MODEL, promptBody } from "./lib/requests.ts";
 import type { Target } from "./lib/targets.ts";
-import { renderTable } from "./report/table.ts";
-import { checkTargets } from "./report/targets.ts";
+import { checksBlock, cpuBlock, renderTable } from "./report/table.ts";
+import { checkCpuTargets, checkTargets } from "./report/targets.ts";
+import { measureCpuPerRequest } from "./scenarios/cpu-per-request.ts";
 import { measureDoCalls } from "./scenarios/do-calls.ts";
 import { measureQuota } from "./scenarios/quota.ts";
 import { measureStreamLatency } from "./scenarios/stream-latency.ts";
@@ -48,59 +49,75 @@ try {
   const floorTarget: Target = { name: "floor", origin: floor.origin };
   const directTarget: Target = { name: "direct", origin: upstream.origin };
 
-  log("bench: throughput (non-streaming generateContent)");
-  // Prime the object: one sequential request per key creates today's usage row for every
-  // key, so the row count below sees growth, not first use.
-  await sendMany(poolKeys.length, 1, () =>
-    fetch(`${proxy.origin}${generatePath(LOAD_MODEL)}`, { method: "POST", headers: clientHeaders, body: promptBody }),
-  );
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const rowsBefore = await countRows(proxy.persistTo);
-  const throughput = await measureThroughput([floorTarget, proxyTarget, directTarget], config, {
-    "x-goog-api-key": firstKey,
-    "content-type": "application/json",
-  }, log);
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  const proxyRows = {
-    before: rowsBefore,
-    after: await countRows(proxy.persistTo),
-    // Measured requests only; the warm-up added more, which can only lower the per-request figure.
-    requests: throughput.proxy.requests,
-  };
+  async function writeResults(measurements: unknown, checks: unknown): Promise<void> {
+    await mkdir("bench/results", { recursive: true });
+    const file = join("bench/results", `${new Date(started).toISOString().replaceAll(":", "-")}.json`);
+    await writeFile(
+      file,
+      JSON.stringify(
+        { startedAt: new Date(started).toISOString(), seconds: (Date.now() - started) / 1000, config, measurements, checks },
+        (key, value: unknown) => (key === "latenciesMs" ? undefined : value),
+        2,
+      ),
+    );
+    log(`bench: wrote ${file} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  }
 
-  log("bench: stream latency");
-  const stream = await measureStreamLatency(upstream, [floorTarget, proxyTarget], config);
+  // First, while both workers are fresh and nothing else has run on them.
+  log("bench: CPU per request");
+  const cpu = await measureCpuPerRequest(upstream, { proxy: proxyTarget, floor: floorTarget }, config, log);
+  if (config.cpuOnly) {
+    const checks = checkCpuTargets(cpu);
+    console.log(`${cpuBlock(cpu)}\n\n${checksBlock(checks)}`);
+    await writeResults({ cpu }, checks);
+  } else {
+    const measurements = { ...(await measureTheRest()), cpu };
+    const checks = checkTargets(measurements);
+    console.log(renderTable(measurements, checks));
+    await writeResults(measurements, checks);
+  }
 
-  log("bench: memory while streaming");
-  const memory = await measureStreamingMemory(upstream, [floorTarget, proxyTarget], config, log);
+  /** Every block but CPU, in the order they have always run. */
+  async function measureTheRest() {
+    log("bench: throughput (non-streaming generateContent)");
+    // Prime the object: one sequential request per key creates today's usage row for every
+    // key, so the row count below sees growth, not first use.
+    await sendMany(poolKeys.length, 1, () =>
+      fetch(`${proxy.origin}${generatePath(LOAD_MODEL)}`, { method: "POST", headers: clientHeaders, body: promptBody }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const rowsBefore = await countRows(proxy.persistTo);
+    const throughput = await measureThroughput([floorTarget, proxyTarget, directTarget], config, {
+      "x-goog-api-key": firstKey,
+      "content-type": "application/json",
+    }, log);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const proxyRows = {
+      before: rowsBefore,
+      after: await countRows(proxy.persistTo),
+      // Measured requests only; the warm-up added more, which can only lower the per-request figure.
+      requests: throughput.proxy.requests,
+    };
 
-  log("bench: quota scenario");
-  const quota = await measureQuota(upstream, proxy.origin, config);
+    log("bench: stream latency");
+    const stream = await measureStreamLatency(upstream, [floorTarget, proxyTarget], config);
 
-  log("bench: Durable Object calls (counting build)");
-  await floor.stop();
-  const counting = await startWranglerDev({
-    config: "bench/counting-worker/wrangler.jsonc",
-    vars: { ...upstreamVars, API_KEYS: poolKeys.join(","), PROXY_API_KEY: proxyToken, LOG_REQUESTS: "false" },
-  });
-  stops.push(() => counting.stop());
-  const doCalls = await measureDoCalls(upstream, counting, config.doRequests);
+    log("bench: memory while streaming");
+    const memory = await measureStreamingMemory(upstream, [floorTarget, proxyTarget], config, log);
 
-  const measurements = { throughput, stream, memory, doCalls, proxyRows, quota };
-  const checks = checkTargets(measurements);
-  console.log(renderTable(measurements, checks));
+    log("bench: quota scenario");
+    const quota = await measureQuota(upstream, proxy.origin, config);
 
-  await mkdir("bench/results", { recursive: true });
-  const file = join("bench/results", `${new Date(started).toISOString().replaceAll(":", "-")}.json`);
-  await writeFile(
-    file,
-    JSON.stringify(
-      { startedAt: new Date(started).toISOString(), seconds: (Date.now() - started) / 1000, config, measurements, checks },
-      (key, value: unknown) => (key === "latenciesMs" ? undefined : value),
-      2,
-    ),
-  );
-  log(`bench: wrote ${file} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    log("bench: Durable Object calls (counting build)");
+    await floor.stop();
+    const counting = await startWranglerDev({
+      config: "bench/counting-worker/wrangler.jsonc",
+      vars: { ...upstreamVars, API_KEYS: poolKeys.join(","), PROXY_API_KEY: proxyToken, LOG_REQUESTS: "false" },
+    });
+    stops.push(() => counting.stop());
+    const doCalls = await measureDoCalls(upstream, counting, config.doRequests);
+    return { throughput, stream, memory, doCalls, proxyRows, quota };
+  }
 } finally {
   for (const stop of stops.reverse()) await stop().catch(() => undefined);
 }

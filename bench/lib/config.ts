@@ -26,6 +26,10 @@ export interface BenchConfig {
   quotaPerDay: number;
   quotaWindowMs: number;
   quotaBursts: number;
+  /** Rounds of the CPU-per-request block (each measures proxy and floor once per case). */
+  cpuRounds: number;
+  /** Only the CPU-per-request block (BENCH_ONLY=cpu): a quick look while working on CPU. */
+  cpuOnly: boolean;
 }
 
 export function readConfig(): BenchConfig {
@@ -41,5 +45,7 @@ export function readConfig(): BenchConfig {
     quotaPerDay: int("BENCH_QUOTA_PER_DAY", 8),
     quotaWindowMs: int("BENCH_QUOTA_WINDOW_MS", 3000),
     quotaBursts: int("BENCH_QUOTA_BURSTS", 4),
+    cpuRounds: int("BENCH_CPU_ROUNDS", 2),
+    cpuOnly: process.env.BENCH_ONLY === "cpu",
   };
 }

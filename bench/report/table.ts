@@ -1,6 +1,7 @@
 // The one table `npm run bench` prints: measurements side by side with ratios, then the
 // targets with a verdict each.
 
+import { CPU_CASES, type CpuResult } from "../scenarios/cpu-per-request.ts";
 import type { Measurements, TargetCheck } from "./targets.ts";
 
 function table(rows: string[][]): string {
@@ -10,6 +11,21 @@ function table(rows: string[][]): string {
 
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
 const signed = (value: number, unit: string): string => `${value >= 0 ? "+" : ""}${value.toFixed(1)} ${unit}`;
+
+/** workerd CPU per request, proxy beside floor, with what the proxy adds. */
+export function cpuBlock(cpu: CpuResult): string {
+  return table([
+    ["CPU per request (workerd, /proc)", "proxy", "floor", "added", "requests"],
+    ...CPU_CASES.map((name) => {
+      const c = cpu[name];
+      return [name, ms(c.proxyMs), ms(c.floorMs), signed(c.addedMs, "ms"), String(c.requests)];
+    }),
+  ]);
+}
+
+export function checksBlock(checks: TargetCheck[]): string {
+  return table([["target", "wanted", "measured", "verdict"], ...checks.map((c) => [c.name, c.target, c.measured, c.holds ? "holds" : "MISSED"])]);
+}
 
 export function renderTable(m: Measurements, checks: TargetCheck[]): string {
   const { throughput: t, stream: s, memory, doCalls, quota } = m;
@@ -71,6 +87,7 @@ export function renderTable(m: Measurements, checks: TargetCheck[]): string {
       ["extra 429s: raced / late", "", "", "", `${quota.inFlight429s} / ${quota.late429s}`, ""],
     ]),
   );
-  sections.push(table([["target", "wanted", "measured", "verdict"], ...checks.map((c) => [c.name, c.target, c.measured, c.holds ? "holds" : "MISSED"])]));
+  sections.push(cpuBlock(m.cpu));
+  sections.push(checksBlock(checks));
   return sections.join("\n\n");
 }

@@ -1,6 +1,7 @@
 // The targets the proxy is held to, each checked against one run's numbers.
 
 import type { RowCounts } from "../lib/do-storage.ts";
+import type { CpuResult } from "../scenarios/cpu-per-request.ts";
 import type { DoCallsResult } from "../scenarios/do-calls.ts";
 import type { QuotaResult } from "../scenarios/quota.ts";
 import type { StreamLatencyResult } from "../scenarios/stream-latency.ts";
@@ -22,6 +23,32 @@ export interface Measurements {
   /** Rows in the real proxy's Durable Object before and after the throughput rounds. */
   proxyRows: { before: RowCounts; after: RowCounts; requests: number };
   quota: QuotaResult;
+  cpu: CpuResult;
+}
+
+const addedMs = (value: number): string => `${value >= 0 ? "+" : ""}${value.toFixed(1)} ms`;
+
+/** Issue 11's CPU targets: flat in the length of an answer and the size of a body. */
+export function checkCpuTargets(cpu: CpuResult): TargetCheck[] {
+  const small = cpu["small generateContent"].addedMs;
+  const short = cpu["SSE stream, 40 events"].addedMs;
+  const long = cpu["SSE stream, 400 events"].addedMs;
+  const bodies = (["native body 15 MB", "OpenAI body 15 MB"] as const).map((name) => ({ name, added: cpu[name].addedMs }));
+  return [
+    { name: "CPU: small request", target: "<= +1 ms over floor", measured: addedMs(small), holds: small <= 1 },
+    {
+      name: "CPU: 400-event stream",
+      target: "adds <= the 40-event stream's + 1 ms",
+      measured: `${addedMs(long)} vs ${addedMs(short)}`,
+      holds: long <= short + 1,
+    },
+    ...bodies.map(({ name, added }) => ({
+      name: `CPU: ${name}`,
+      target: "adds <= a small request's + 2 ms",
+      measured: `${addedMs(added)} vs ${addedMs(small)}`,
+      holds: added <= small + 2,
+    })),
+  ];
 }
 
 export function checkTargets(m: Measurements): TargetCheck[] {
@@ -32,6 +59,7 @@ export function checkTargets(m: Measurements): TargetCheck[] {
   const rowsAdded = m.proxyRows.after.total - m.proxyRows.before.total;
   const { plain } = m.doCalls;
   return [
+    ...checkCpuTargets(m.cpu),
     { name: "throughput", target: ">= 0.90x floor", measured: `${ratio.toFixed(2)}x`, holds: ratio >= 0.9 },
     { name: "p50 latency", target: "<= +1 ms over floor", measured: `${addedP50 >= 0 ? "+" : ""}${addedP50.toFixed(1)} ms`, holds: addedP50 <= 1 },
     { name: "stream first chunk", target: "<= +2 ms over floor", measured: `${addedFirst >= 0 ? "+" : ""}${addedFirst.toFixed(1)} ms`, holds: addedFirst <= 2 },
