@@ -4,6 +4,7 @@ import { keyRingFor } from "../core/key-ring";
 import type { ProxyServices } from "../core/services";
 
 import { workersLiveRuntime } from "./live-runtime";
+import { workersStreams } from "./native-streams";
 
 export { ApiKeyManager } from "./api-key-manager";
 
@@ -52,6 +53,7 @@ async function services(env: Env, ctx: ExecutionContext): Promise<ProxyServices>
       if (config.logRequests) console.log(JSON.stringify(entry));
     },
     live: workersLiveRuntime,
+    streams: workersStreams,
   };
 }
 

@@ -2,6 +2,7 @@ import type { ProxyConfig } from "./config";
 import type { KeyPool, KeyPoolAdmin } from "./key-pool";
 import type { KeyRing } from "./key-ring";
 import type { LiveRuntime } from "./live/live-socket";
+import type { StreamRuntime } from "./proxy/stream-runtime";
 import type { StatSessions } from "./stats/session-store";
 
 /** One line per proxied request: never a key, never prompt contents. */
@@ -27,4 +28,6 @@ export interface ProxyServices {
   log(entry: RequestLog): void;
   /** WebSocket support for the Live API, where the runtime has it. */
   live?: LiveRuntime;
+  /** Native stream plumbing, where the runtime has it; standard streams otherwise. */
+  streams?: StreamRuntime;
 }

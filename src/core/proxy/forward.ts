@@ -11,6 +11,7 @@ import type { TokenUsage } from "../usage-scanner";
 import { KeyManagerUnavailable, keyManagerUnavailableResponse } from "./guarded-pool";
 import { meteredBody } from "./metered-body";
 import { noKeyResponse, ownerQuotaResponse } from "./no-key-response";
+import { standardStreams } from "./stream-runtime";
 import { clientHeaders, upstreamHeaders, upstreamUrl } from "./upstream-request";
 
 /** 5xx, timeouts and network failures are worth a few other keys, not the whole pool. */
@@ -82,6 +83,7 @@ function metered(upstream: Response, key: PoolKey, model: string | null, style: 
     idleTimeoutMs: services.config.streamIdleTimeoutMs,
     onEnd: (usage) => ended(usage),
     failureTail: (cause) => (isEventStream ? sseErrorEvent(style, cause) : null),
+    streams: services.streams ?? standardStreams,
   });
 }
 

@@ -1,7 +1,9 @@
-import { UsageScanner, type TokenUsage } from "../usage-scanner";
+import type { TokenUsage } from "../usage-scanner";
+import { UsageTail } from "../usage-tail";
+import type { StreamRuntime } from "./stream-runtime";
 
 export interface MeterOptions {
-  /** Longest silence allowed between two upstream chunks. */
+  /** Longest the upstream may stay silent in the middle of a body. */
   idleTimeoutMs: number;
   /** Runs once, when the body ends, fails, stalls or the client goes away. */
   onEnd(usage: TokenUsage | null): void;
@@ -11,101 +13,91 @@ export interface MeterOptions {
    * the format has no such thing; the connection is then closed with an error.
    */
   failureTail(cause: "stalled" | "reset"): Uint8Array | null;
+  streams: StreamRuntime;
 }
 
+/** Between reads the counting branch rests, and the runtime buffers what arrives for it. */
+const MIN_REST_MS = 50;
+const MAX_REST_MS = 1_000;
+/** ...but never so long that more than this would pile up at the rate seen so far. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
 /**
- * Watches the upstream reads of one body: a read that waits longer than `idleMs` means the
- * upstream stalled. One timer per quiet period, not one (and a promise race) per chunk;
- * time the client takes to ask for the next chunk does not count.
+ * How long to let the counting branch rest before its next read: an eighth of the time
+ * the body has flowed so far (so a long answer is read a bounded number of times a
+ * second, however many events it has), within the bounds above.
  */
-function stallWatch(idleMs: number, onStall: () => void) {
-  let readingSince: number | null = null;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = (delay: number): void => {
-    timer = setTimeout(() => {
-      timer = undefined;
-      if (readingSince === null) return;
-      const waited = Date.now() - readingSince;
-      if (waited >= idleMs) onStall();
-      else arm(idleMs - waited);
-    }, delay);
-  };
-  return {
-    reading(): void {
-      readingSince = Date.now();
-      if (timer === undefined) arm(idleMs);
-    },
-    read(): void {
-      readingSince = null;
-    },
-    stop(): void {
-      readingSince = null;
-      clearTimeout(timer);
-      timer = undefined;
-    },
-  };
+function restMs(received: number, elapsedMs: number): number {
+  const perMs = received / Math.max(1, elapsedMs);
+  const byMemory = perMs > 0 ? MAX_BUFFERED_BYTES / perMs : MAX_REST_MS;
+  return Math.max(MIN_REST_MS, Math.min(MAX_REST_MS, elapsedMs / 8, byMemory));
 }
 
 /**
- * Passes a response body through untouched, chunk by chunk as the client reads it (no
- * read-ahead: highWaterMark 0), noting the token usage on the way. A client that goes
- * away cancels the upstream read, which closes the upstream connection.
+ * Hands a response body to the client natively and counts it on the side. The body is
+ * teed: one branch is piped (by the runtime, no JavaScript per chunk) through a
+ * pass-through to the client; the other is read now and then, everything that arrived
+ * in between at once, keeping only its tail, where the usage is. JavaScript runs per
+ * read, not per event: a few times for a fast answer, a bounded number of times a second
+ * for a slow one. Because the client's branch is piped, the runtime reads the upstream
+ * no faster than the client takes it, so a slow client does not make the tee buffer the
+ * body for it; the counting branch holds at most what arrives while it rests.
+ *
+ * The upstream request ends when both branches are cancelled: a client that goes away
+ * breaks the pipe, which cancels the client's branch, and the counting branch is
+ * cancelled with it. A read that waits longer than the idle timeout for a byte means the
+ * upstream stalled; it stops the pipe the same way. (A client that stops reading for
+ * that long holds the reads back too, and is treated the same.)
  */
 export function meteredBody(body: ReadableStream<Uint8Array>, options: MeterOptions): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  const scanner = new UsageScanner();
+  const [toClient, toCount] = body.tee();
+  const { readable, writable } = options.streams.passThrough();
+  const pieces = options.streams.pieces(toCount);
+  const stopPipe = new AbortController();
   let stalled = false;
-  const watch = stallWatch(options.idleTimeoutMs, () => {
-    stalled = true;
-    // Ends the pending read (done), which pull() then reports as a stall.
-    void reader.cancel("upstream stalled").catch(() => undefined);
-  });
-  let ended = false;
-  const end = (): void => {
-    if (ended) return;
-    ended = true;
-    watch.stop();
-    options.onEnd(scanner.usage);
-  };
-  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, cause: "stalled" | "reset", error: unknown): void => {
-    end();
-    const tail = options.failureTail(cause);
-    if (tail === null) {
-      controller.error(error);
-      return;
+
+  void toClient
+    .pipeTo(writable, { preventClose: true, preventAbort: true, signal: stopPipe.signal })
+    .then(
+      () => writable.close(),
+      async (error: unknown) => {
+        // The upstream broke or stalled, or the client left: either way the counting
+        // branch is done too, and with both branches cancelled the upstream request ends.
+        void pieces.cancel(error).catch(() => undefined);
+        const writer = writable.getWriter();
+        const tail = options.failureTail(stalled ? "stalled" : "reset");
+        if (tail === null) return writer.abort(error);
+        await writer.write(tail);
+        return writer.close();
+      },
+    )
+    .catch(() => undefined); // The client is gone: there is no one left to tell.
+
+  void (async () => {
+    const usage = new UsageTail();
+    const started = Date.now();
+    let received = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      for (;;) {
+        timer = setTimeout(() => {
+          stalled = true;
+          stopPipe.abort(new Error("The upstream stopped sending in the middle of the body."));
+        }, options.idleTimeoutMs);
+        const piece = await pieces.read();
+        clearTimeout(timer);
+        if (piece === null) break;
+        received += piece.byteLength;
+        usage.push(piece);
+        await new Promise((resolve) => setTimeout(resolve, restMs(received, Date.now() - started)));
+      }
+    } catch {
+      // Reset, stalled or abandoned: what was served so far is still counted.
+    } finally {
+      clearTimeout(timer);
+      options.onEnd(usage.usage);
     }
-    controller.enqueue(tail);
-    controller.close();
-  };
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        watch.reading();
-        let result: ReadableStreamReadResult<Uint8Array>;
-        try {
-          result = await reader.read();
-        } catch (error) {
-          fail(controller, stalled ? "stalled" : "reset", error);
-          return;
-        }
-        watch.read();
-        if (stalled) {
-          fail(controller, "stalled", new Error("The upstream stopped sending in the middle of the body."));
-          return;
-        }
-        if (result.done) {
-          end();
-          controller.close();
-          return;
-        }
-        controller.enqueue(result.value);
-        scanner.push(result.value);
-      },
-      async cancel(reason) {
-        end();
-        await reader.cancel(reason);
-      },
-    },
-    { highWaterMark: 0 },
-  );
+  })();
+
+  return readable;
 }

@@ -1,0 +1,34 @@
+import { Buffer } from "node:buffer";
+
+// Searching raw bytes with the runtime's native Buffer search (node:buffer: Workers with
+// nodejs_compat, Node, Deno, Bun), so a large body is never decoded or walked in
+// JavaScript just to find a few markers in it.
+
+const encoder = new TextEncoder();
+
+/** Bytes of an ASCII marker, encoded once per call site. */
+export function marker(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+function view(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Where `needle` first occurs in `haystack` at or after `from`; -1 if nowhere. */
+export function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from = 0): number {
+  return view(haystack).indexOf(needle, from);
+}
+
+/** Where `needle` last starts in `haystack` at or before `before`; -1 if nowhere. */
+export function lastIndexOfBytes(haystack: Uint8Array, needle: Uint8Array, before = haystack.byteLength): number {
+  return before < 0 ? -1 : view(haystack).lastIndexOf(needle, before);
+}
+
+/** A copy of `first` followed by `second`. */
+export function concatBytes(first: Uint8Array, second: Uint8Array): Uint8Array {
+  const joined = new Uint8Array(first.byteLength + second.byteLength);
+  joined.set(first, 0);
+  joined.set(second, first.byteLength);
+  return joined;
+}

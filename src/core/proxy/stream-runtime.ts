@@ -1,0 +1,33 @@
+// The stream plumbing a response body's meter needs, with what standard Web streams offer
+// as the default. A runtime that can move bytes without running JavaScript per chunk
+// (Workers: IdentityTransformStream, pipes between native streams, BYOB reads into one
+// large buffer) provides its own in the services.
+
+/** Reads a byte stream a piece at a time: all that has arrived, up to the reader's buffer. */
+export interface PieceReader {
+  /** The next piece (at least one byte), or null once the stream has ended. Rejects when it fails. */
+  read(): Promise<Uint8Array | null>;
+  /** Stops reading: a pending read ends as if the stream had ended. */
+  cancel(reason: unknown): Promise<void>;
+}
+
+export interface StreamRuntime {
+  /** A pass-through pair; the client's side of a response body is piped through it. */
+  passThrough(): ReadableWritablePair<Uint8Array, Uint8Array>;
+  pieces(stream: ReadableStream<Uint8Array>): PieceReader;
+}
+
+/** Standard streams: correct anywhere, but a piece is whatever one chunk the stream yields. */
+export const standardStreams: StreamRuntime = {
+  passThrough: () => new TransformStream<Uint8Array, Uint8Array>(),
+  pieces(stream) {
+    const reader = stream.getReader();
+    return {
+      async read() {
+        const { done, value } = await reader.read();
+        return done ? null : value;
+      },
+      cancel: (reason) => reader.cancel(reason),
+    };
+  },
+};
