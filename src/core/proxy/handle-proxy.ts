@@ -1,6 +1,7 @@
 import type { ApiStyle } from "../api-style";
 import { isAcceptedToken, readClientCredential } from "../client-auth";
 import { errorResponse } from "../error-response";
+import { stringMembers } from "../json-members";
 import { parseModelId } from "../model-name";
 import { handleLive, matchLivePath } from "../live/live-session";
 import { mergedList } from "../resources/merged-list";
@@ -16,9 +17,20 @@ import { BodyTooLarge, readBody } from "./read-body";
 
 type ModelLookup = { model: string | null } | { error: Response };
 
-/** OpenAI-style requests name their model in the JSON body; native ones in the path. */
+/** `"model"` keys looked at before settling for a full parse. */
+const MAX_MODEL_KEYS = 16;
+
+/**
+ * OpenAI-style requests name their model in the JSON body; native ones in the path. The
+ * body's `"model"` is found by byte search, so a request with a large image costs no
+ * more than a small one; only when that finds no single answer (no such key, or keys
+ * that disagree, e.g. one nested in a tool's schema) is the body parsed.
+ */
 function modelOf(route: Route, body: ArrayBuffer | null): ModelLookup {
   if (route.style === "gemini" || !route.modelInBody) return { model: route.model };
+  const named = new Set(stringMembers(new Uint8Array(body ?? new ArrayBuffer(0)), "model", MAX_MODEL_KEYS).map((member) => member.value));
+  const [only] = named;
+  if (named.size === 1 && only !== undefined && only !== "") return checkedModel(only);
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder().decode(body ?? new ArrayBuffer(0)));
@@ -29,6 +41,10 @@ function modelOf(route: Route, body: ArrayBuffer | null): ModelLookup {
   if (typeof raw !== "string" || raw === "") {
     return { error: errorResponse("openai", 400, "The request body must name a model, e.g. \"gemini-2.5-flash\".", { code: "missing_model" }) };
   }
+  return checkedModel(raw);
+}
+
+function checkedModel(raw: string): ModelLookup {
   const model = parseModelId(raw);
   if (model === null) {
     return { error: errorResponse("openai", 400, `"${raw.slice(0, 100)}" is not a valid model name.`, { code: "invalid_model" }) };

@@ -1,4 +1,5 @@
 import { field } from "../json-field";
+import { hasKey } from "../json-members";
 
 // Files, caches, batches and tuned models live in the Google project of the key that
 // created them; these find which of them a request uses, from its path and its body.
@@ -36,7 +37,7 @@ export function pathResource(resource: string): string | null {
 // fileData.fileUri, a request's cachedContent, a batch's inputConfig.fileName. The same
 // word anywhere else (a function's response, a tool's schema) is the client's free text,
 // and must neither pin the request nor become a stored owner. Both casings are Google's.
-const MENTIONS_REFERENCE = /"(?:fileUri|file_uri|fileName|file_name|cachedContent|cached_content)"\s*:/;
+const REFERENCE_FIELDS = ["fileUri", "file_uri", "fileName", "file_name", "cachedContent", "cached_content"];
 const NAME = /(?:^|\/)(files|cachedContents)\/([A-Za-z0-9_-]{1,128})$/;
 
 function either(value: unknown, camel: string, snake: string): unknown {
@@ -84,13 +85,18 @@ class Names {
   }
 }
 
+/**
+ * Parsing is only worth it when a reference field appears as a key at all; most bodies
+ * have none. That is decided by native byte search (a quote inside a JSON string is
+ * escaped, so `"fileUri"` followed by a colon is a key), so a body with a large inline
+ * image and no reference is never decoded or parsed.
+ */
 function parsedWithReferences(body: ArrayBuffer | null): unknown {
   if (body === null || body.byteLength === 0) return undefined;
-  const text = new TextDecoder().decode(body);
-  // Parsing is only worth it when a reference field appears at all; most bodies have none.
-  if (!MENTIONS_REFERENCE.test(text)) return undefined;
+  const bytes = new Uint8Array(body);
+  if (!REFERENCE_FIELDS.some((name) => hasKey(bytes, name))) return undefined;
   try {
-    return JSON.parse(text);
+    return JSON.parse(new TextDecoder().decode(body));
   } catch {
     return undefined;
   }

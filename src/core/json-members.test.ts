@@ -1,0 +1,36 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { stringMembers } from "./json-members";
+
+const encoder = new TextEncoder();
+const values = (json: string, name: string, maxHits = 16) => stringMembers(encoder.encode(json), name, maxHits).map((member) => member.value);
+
+describe("stringMembers", () => {
+  it("finds string members at any depth, in order, without parsing", () => {
+    const body = JSON.stringify({ a: { fileUri: "files/one" }, list: [{ fileUri: "files/two" }, { fileUri: 3 }], fileUri: "files/three" });
+    expect(values(body, "fileUri")).toEqual(["files/one", "files/two", "files/three"]);
+  });
+
+  it("is not fooled by the name inside strings or as a value", () => {
+    const body = JSON.stringify({ role: "model", text: 'he wrote "model": "gemini-evil"', model: "gemini-2.5-flash" });
+    expect(values(body, "model")).toEqual(["gemini-2.5-flash"]);
+  });
+
+  it("allows whitespace around the colon, as any JSON writer may put it", () => {
+    expect(values('{ "model" :\n  "gemini-2.5-pro" }', "model")).toEqual(["gemini-2.5-pro"]);
+  });
+
+  it("agrees with JSON.parse on the top-level member of generated bodies", () => {
+    fc.assert(
+      fc.property(fc.string(), fc.stringMatching(/^[a-z0-9.-]{1,40}$/), fc.array(fc.string()), (text, model, extra) => {
+        const body = JSON.stringify({ messages: [{ role: "user", content: text }, ...extra.map((content) => ({ role: "assistant", content }))], model });
+        expect(values(body, "model")).toEqual([model]);
+      }),
+    );
+  });
+
+  it("looks at a bounded number of keys however many a body holds", () => {
+    const body = `[${Array.from({ length: 1000 }, (_, i) => `{"fileUri":"files/f${i}"}`).join(",")}]`;
+    expect(values(body, "fileUri", 32)).toHaveLength(32);
+  });
+});

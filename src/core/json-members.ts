@@ -1,0 +1,56 @@
+import { indexOfBytes, marker } from "./bytes";
+
+// String members of a JSON body found without decoding or parsing the body: a request
+// with a 20 MB inline image costs the same to inspect as a small one. The member's
+// name is searched as raw bytes (`"name"`); inside JSON strings quotes are escaped, so
+// that can only be a key. Only a short window after each hit is decoded.
+
+/** Room for a value (resource names and model ids are far shorter) and the `:` before it. */
+const WINDOW_BYTES = 4096;
+const VALUE = /^\s*:\s*"([^"\\]*)"/;
+const COLON = /^\s*:/;
+const decoder = new TextDecoder();
+
+export interface Member {
+  /** Where the key starts in the body. */
+  at: number;
+  value: string;
+}
+
+/**
+ * The string values of members called `name`, at any depth, in the order they occur.
+ * Looks at no more than `maxHits` keys of that name (string-valued or not), so a body
+ * stuffed with them costs a bounded amount of work.
+ */
+export function stringMembers(body: Uint8Array, name: string, maxHits: number): Member[] {
+  const needle = marker(`"${name}"`);
+  const found: Member[] = [];
+  let from = 0;
+  for (let hits = 0; hits < maxHits; hits++) {
+    const at = indexOfBytes(body, needle, from);
+    if (at < 0) break;
+    from = at + needle.byteLength;
+    const value = VALUE.exec(decoder.decode(body.subarray(from, from + WINDOW_BYTES)))?.[1];
+    if (value !== undefined) found.push({ at, value });
+  }
+  return found;
+}
+
+/** Places `"name"` may occur as a value rather than a key before the search gives up and says yes. */
+const MAX_NON_KEY_HITS = 64;
+
+/**
+ * Whether a member called `name` (of any type) occurs at any depth. Errs towards yes: a
+ * body with more than MAX_NON_KEY_HITS `"name"` strings that are not keys counts as having one.
+ */
+export function hasKey(body: Uint8Array, name: string): boolean {
+  const needle = marker(`"${name}"`);
+  let from = 0;
+  for (let hits = 0; hits < MAX_NON_KEY_HITS; hits++) {
+    const at = indexOfBytes(body, needle, from);
+    if (at < 0) return false;
+    from = at + needle.byteLength;
+    if (COLON.test(decoder.decode(body.subarray(from, from + WINDOW_BYTES)))) return true;
+  }
+  return true;
+}
