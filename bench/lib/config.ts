@@ -30,6 +30,8 @@ export interface BenchConfig {
   cpuRounds: number;
   /** Only the CPU-per-request block (BENCH_ONLY=cpu): a quick look while working on CPU. */
   cpuOnly: boolean;
+  /** CPU cases whose name contains one of these (BENCH_CPU_CASES=SSE,15 MB); every case when empty. */
+  cpuCases: string[];
 }
 
 export function readConfig(): BenchConfig {
@@ -47,5 +49,6 @@ export function readConfig(): BenchConfig {
     quotaBursts: int("BENCH_QUOTA_BURSTS", 4),
     cpuRounds: int("BENCH_CPU_ROUNDS", 2),
     cpuOnly: process.env.BENCH_ONLY === "cpu",
+    cpuCases: (process.env.BENCH_CPU_CASES ?? "").split(",").filter((name) => name !== ""),
   };
 }

@@ -16,9 +16,9 @@ const signed = (value: number, unit: string): string => `${value >= 0 ? "+" : ""
 export function cpuBlock(cpu: CpuResult): string {
   return table([
     ["CPU per request (workerd, /proc)", "proxy", "floor", "added", "requests"],
-    ...CPU_CASES.map((name) => {
+    ...CPU_CASES.flatMap((name) => {
       const c = cpu[name];
-      return [name, ms(c.proxyMs), ms(c.floorMs), signed(c.addedMs, "ms"), String(c.requests)];
+      return c === undefined ? [] : [[name, ms(c.proxyMs), ms(c.floorMs), signed(c.addedMs, "ms"), String(c.requests)]];
     }),
   ]);
 }

@@ -39,7 +39,7 @@ export interface CpuSample {
   requests: number;
 }
 
-export type CpuResult = Record<CpuCase, CpuSample>;
+export type CpuResult = Partial<Record<CpuCase, CpuSample>>;
 
 interface CaseRequest {
   /** Path on the proxy, and on the floor (which forwards paths to the upstream as they are). */
@@ -110,7 +110,8 @@ export async function measureCpuPerRequest(
   const readers = { proxy: await workerdCpuReader(targets.proxy.origin), floor: await workerdCpuReader(targets.floor.origin) };
   const requests = caseRequests();
   const result = {} as CpuResult;
-  for (const name of CPU_CASES) {
+  const chosen = CPU_CASES.filter((name) => config.cpuCases.length === 0 || config.cpuCases.some((part) => name.includes(part)));
+  for (const name of chosen) {
     const request = requests[name];
     const spent = { proxy: 0, floor: 0 };
     const sent = { proxy: 0, floor: 0 };
