@@ -1,6 +1,7 @@
 import { createApp } from "../core/app";
 import { readConfig, type ProxyConfig } from "../core/config";
 import { keyRingFor } from "../core/key-ring";
+import { SubrequestBudget } from "../core/proxy/subrequest-budget";
 import type { ProxyServices } from "../core/services";
 
 import { workersLiveRuntime } from "./live-runtime";
@@ -48,6 +49,7 @@ async function services(env: Env, ctx: ExecutionContext): Promise<ProxyServices>
     config,
     keyRing: await keyRingFor(env.API_KEYS),
     pool: keyManager(env),
+    budget: new SubrequestBudget(config.subrequestLimit),
     waitUntil: (promise) => ctx.waitUntil(promise),
     log: (entry) => {
       if (config.logRequests) console.log(JSON.stringify(entry));

@@ -3,6 +3,7 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { errorResponse } from "./error-response";
 import { handleApiRequest } from "./proxy/api-entry";
+import { budgetedPool } from "./proxy/subrequest-budget";
 import { guardedPool, KeyManagerUnavailable, keyManagerUnavailableResponse } from "./proxy/guarded-pool";
 import { batchedUsage, UsageBatch } from "./proxy/usage-batch";
 import type { ProxyServices } from "./services";
@@ -28,12 +29,13 @@ const EXPOSED_HEADERS = [
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  // Every route reaches the key manager through the guard, so none can hang on it, and
-  // counts usage through this process's batch.
+  // Every route reaches the key manager through the guard, so none can hang on it,
+  // counts each call against the request's subrequest budget, and counts usage through
+  // this process's batch.
   const usage = new UsageBatch();
   app.use("*", async (c, next) => {
     const services = c.env.services;
-    const guarded = guardedPool(services.pool, (text) => services.keyRing.redact(text));
+    const guarded = guardedPool(budgetedPool(services.pool, services.budget), (text) => services.keyRing.redact(text));
     c.env = { services: { ...services, pool: batchedUsage(guarded, usage, services.waitUntil) } };
     await next();
   });

@@ -1,4 +1,5 @@
 import { parseProxyTokens } from "./client-auth";
+import { DEFAULT_SUBREQUEST_LIMIT } from "./proxy/subrequest-budget";
 import { API_VERSIONS } from "./route";
 
 /** The settings the proxy reads from its environment, whatever runtime provides it. */
@@ -11,6 +12,7 @@ export interface ProxyEnv {
   UPSTREAM_TIMEOUT_MS?: string;
   STREAM_IDLE_TIMEOUT_MS?: string;
   MAX_BODY_BYTES?: string;
+  SUBREQUEST_LIMIT?: string;
 }
 
 export interface ProxyConfig {
@@ -29,6 +31,8 @@ export interface ProxyConfig {
   streamIdleTimeoutMs: number;
   /** Larger request bodies are refused with 413 before anything goes upstream. */
   maxBodyBytes: number;
+  /** Subrequests one request may make: the Workers plan's limit (Free: 50). */
+  subrequestLimit: number;
 }
 
 const GEMINI_DEFAULT = "https://generativelanguage.googleapis.com/v1beta";
@@ -66,5 +70,6 @@ export function readConfig(env: ProxyEnv): ProxyConfig {
     firstByteTimeoutMs: positiveNumber(env.UPSTREAM_TIMEOUT_MS, DEFAULT_FIRST_BYTE_TIMEOUT_MS),
     streamIdleTimeoutMs: positiveNumber(env.STREAM_IDLE_TIMEOUT_MS, DEFAULT_STREAM_IDLE_TIMEOUT_MS),
     maxBodyBytes: positiveNumber(env.MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES),
+    subrequestLimit: Math.floor(positiveNumber(env.SUBREQUEST_LIMIT, DEFAULT_SUBREQUEST_LIMIT)),
   };
 }

@@ -3,6 +3,7 @@ import type { KeyPool, KeyPoolAdmin } from "./key-pool";
 import type { KeyRing } from "./key-ring";
 import type { LiveRuntime } from "./live/live-socket";
 import type { StreamRuntime } from "./proxy/stream-runtime";
+import type { SubrequestBudget } from "./proxy/subrequest-budget";
 import type { StatSessions } from "./stats/session-store";
 
 /** One line per proxied request: never a key, never prompt contents. */
@@ -15,6 +16,8 @@ export interface RequestLog {
   keys: string[];
   status: number;
   attempts: number;
+  /** Upstream fetches and key manager calls so far, against SUBREQUEST_LIMIT. */
+  subrequests: number;
   ms: number;
 }
 
@@ -23,6 +26,8 @@ export interface ProxyServices {
   config: ProxyConfig;
   keyRing: KeyRing;
   pool: KeyPool & KeyPoolAdmin & StatSessions;
+  /** This request's subrequests (upstream fetches, key manager calls): the plan allows only so many. */
+  budget: SubrequestBudget;
   /** Keeps work (usage accounting) alive after the response is returned. */
   waitUntil(promise: Promise<unknown>): void;
   log(entry: RequestLog): void;

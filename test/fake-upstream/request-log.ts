@@ -34,10 +34,28 @@ export class RequestLog {
   #entries: RequestLogEntry[] = [];
   #successes = new Map<string, Map<string, number>>();
   #nextId = 1;
+  /** Per tag: requests open right now and the most ever open at once. */
+  #inFlight = new Map<string, { now: number; max: number }>();
 
   reset(): void {
     this.#entries = [];
     this.#successes.clear();
+    this.#inFlight.clear();
+  }
+
+  /**
+   * A tagged request arrived (its headers, before its body); returns what to call when
+   * its connection is done with. How many a proxy holds open at once is its business
+   * with the plan's connection limit, so the fake counts it exactly, not from timestamps.
+   */
+  opened(tag: string): () => void {
+    const count = this.#inFlight.get(tag) ?? { now: 0, max: 0 };
+    count.now++;
+    count.max = Math.max(count.max, count.now);
+    this.#inFlight.set(tag, count);
+    return () => {
+      count.now--;
+    };
   }
 
   nextId(): number {
@@ -70,6 +88,7 @@ export class RequestLog {
         successes[key] = { ...successes[key], [model]: count };
       }
     }
-    return { requests, successes };
+    const maxInFlight = filter.tag === undefined ? undefined : (this.#inFlight.get(filter.tag)?.max ?? 0);
+    return { requests, successes, ...(maxInFlight !== undefined && { maxInFlight }) };
   }
 }

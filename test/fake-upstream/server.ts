@@ -14,7 +14,7 @@ import { handleNative, isNativePath } from "./native-routes.ts";
 import { handleOperation, isOperationPath } from "./operation-routes.ts";
 import { handleOpenAi, OPENAI_PREFIX } from "./openai-routes.ts";
 import { handleResource, isResourcePath } from "./resource-routes.ts";
-import { redactedHeaders, redactedQuery } from "./request-log.ts";
+import { redactedHeaders, redactedQuery, TAG_HEADER } from "./request-log.ts";
 import { sendError } from "./respond.ts";
 import { handleUpload, isUploadPath } from "./upload-routes.ts";
 import type { FakeControl, RequestLogEntry } from "./types.ts";
@@ -57,6 +57,8 @@ function newEntry(state: FakeState, req: IncomingMessage, url: URL, bodyBytes: n
 
 async function route(state: FakeState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", "http://127.0.0.1");
+  const tag = req.headers[TAG_HEADER];
+  if (typeof tag === "string") res.once("close", state.requests.opened(tag));
   const raw = await readRawBody(req);
   const body = raw.toString("utf8");
   const entry = newEntry(state, req, url, raw.length);

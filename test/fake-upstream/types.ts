@@ -125,6 +125,8 @@ export interface LogSnapshot {
   successes: Record<string, Record<string, number>>;
   /** Live API WebSocket sessions, oldest first (filtered by key, model and tag like requests). */
   liveSessions: LiveSessionLogEntry[];
+  /** With a tag filter: the most requests with that tag the fake ever had open at once. */
+  maxInFlight?: number;
 }
 
 /** The control operations, identical in-process and over HTTP. */

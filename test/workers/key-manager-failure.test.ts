@@ -4,6 +4,7 @@ import { readConfig } from "../../src/core/config";
 import type { AcquireRequest, KeyPool, KeyPoolAdmin, Lease } from "../../src/core/key-pool";
 import type { StatSessions } from "../../src/core/stats/session-store";
 import { createKeyRing } from "../../src/core/key-ring";
+import { SubrequestBudget } from "../../src/core/proxy/subrequest-budget";
 import type { ProxyServices, RequestLog } from "../../src/core/services";
 import { fake, leakedKeys, poolKeys, proxyToken, uniqueModel, upstreamOrigin } from "./support";
 
@@ -55,7 +56,7 @@ async function harness(misbehaviour: Misbehaviour): Promise<Harness> {
     PROXY_API_KEY: proxyToken,
   });
   return {
-    services: { config, keyRing, pool, waitUntil: (promise) => background.push(promise), log: (entry) => logs.push(entry) },
+    services: { config, keyRing, pool, budget: new SubrequestBudget(config.subrequestLimit), waitUntil: (promise) => background.push(promise), log: (entry) => logs.push(entry) },
     logs,
     background,
   };

@@ -9,7 +9,7 @@ import { handleProxy } from "./handle-proxy";
 // sessions) get theirs here. Only what the path says is logged, never the path itself:
 // a client may have put anything there.
 
-function lineFor(request: Request, status: number, ms: number): RequestLog {
+function lineFor(request: Request, status: number, subrequests: number, ms: number): RequestLog {
   const url = new URL(request.url);
   const recognition = recognizeRoute(url.pathname, readClientCredential(request.headers, url)?.source ?? null);
   const route = "route" in recognition ? recognition.route : null;
@@ -21,6 +21,7 @@ function lineFor(request: Request, status: number, ms: number): RequestLog {
     keys: [],
     status,
     attempts: 0,
+    subrequests,
     ms,
   };
 }
@@ -36,6 +37,6 @@ export async function handleApiRequest(request: Request, services: ProxyServices
     },
   };
   const response = await handleProxy(request, watched);
-  if (!logged) services.log(lineFor(request, response.status, Date.now() - started));
+  if (!logged) services.log(lineFor(request, response.status, services.budget.used, Date.now() - started));
   return response;
 }

@@ -10,7 +10,7 @@ import { classifyUpstream, isForeignResource } from "../upstream-outcome";
 import type { TokenUsage } from "../usage-scanner";
 import { KeyManagerUnavailable, keyManagerUnavailableResponse } from "./guarded-pool";
 import { meteredBody } from "./metered-body";
-import { noKeyResponse, ownerQuotaResponse } from "./no-key-response";
+import { noKeyResponse, ownerQuotaResponse, subrequestLimitResponse } from "./no-key-response";
 import { standardStreams } from "./stream-runtime";
 import { clientHeaders, upstreamHeaders, upstreamUrl } from "./upstream-request";
 
@@ -18,6 +18,11 @@ import { clientHeaders, upstreamHeaders, upstreamUrl } from "./upstream-request"
 const MAX_TRANSIENT_FAILURES = 3;
 /** Keys asked whether they can see a resource nobody recorded an owner for. */
 const MAX_OWNER_SEARCH = 10;
+/**
+ * Subrequests an attempt must leave for what follows it: the key manager call that
+ * reports its verdict (or the ownership record after a success) and the usage report.
+ */
+const ATTEMPT_RESERVE = 2;
 
 export interface ForwardRequest {
   method: string;
@@ -116,6 +121,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
       keys: tried.map((id) => `#${services.keyRing.byId(id)?.position ?? "?"}`),
       status: response.status,
       attempts: tried.length,
+      subrequests: services.budget.used,
       ms: Date.now() - started,
     });
     return response;
@@ -153,6 +159,9 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     const key = services.keyRing.byId(lease.keyId);
     // The pool and this process disagree on API_KEYS only during a deploy; skip the stranger.
     if (key === undefined) continue;
+    if (!services.budget.take(1, ATTEMPT_RESERVE)) {
+      return finish(fallback ?? subrequestLimitResponse(style, tried.length - 1, services.budget.limit));
+    }
 
     // One controller per attempt: it ends a stalled attempt and, through the client's
     // signal, an attempt whose client has gone away.

@@ -106,3 +106,18 @@ export function ownerQuotaResponse(
   const freeAt = markFor(fault, undefined, now).until;
   return noKeyResponse(style, null, resources, { keyId: null, cause: "exhausted", freeAt, resetAt: nextQuotaReset(now), pinned: true }, now);
 }
+
+/**
+ * The request asked as many keys as one Worker invocation may (SUBREQUEST_LIMIT, 50 on
+ * the Free plan) without an answer worth giving. The keys it tried were marked as their
+ * answers said, so the same request sent again goes to keys not tried yet.
+ */
+export function subrequestLimitResponse(style: ApiStyle, sent: number, limit: number): Response {
+  return errorResponse(
+    style,
+    503,
+    `The proxy tried ${sent} API keys for this request without success and stopped at the Workers limit of ${limit} ` +
+      "subrequests per request (SUBREQUEST_LIMIT). The keys it tried are marked; send the request again to try the others.",
+    { headers: { "retry-after": "1" }, code: "subrequest_limit" },
+  );
+}

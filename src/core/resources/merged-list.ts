@@ -2,25 +2,38 @@ import { errorResponse } from "../error-response";
 import type { NativeRoute } from "../route";
 import type { ProxyServices } from "../services";
 import { clientHeaders, upstreamHeaders, upstreamUrl } from "../proxy/upstream-request";
+import { CONNECTION_LIMIT } from "../proxy/subrequest-budget";
 import { describedResource } from "./created-resources";
 import { field } from "../json-field";
 
 // GET /{v}/files (and cachedContents, batches) asks one project; the pool spans many.
-// The proxy asks every usable key and merges the pages; its page token records where
-// each key's own listing stands, so paging on walks every key to its end.
+// The proxy walks the pool's keys in order, each key's listing to its end before the
+// next, a few keys at a time (at most CONNECTION_LIMIT at once, within the request's
+// subrequest budget), and merges what it got into one page. The page token is just where
+// the walk stands: a key and that key's own page token. It stays small whatever the
+// pool's size, and a page costs a bounded number of subrequests.
 
-type Cursor = Record<string, string>;
+interface Cursor {
+  /** The key whose listing the next page continues. */
+  keyId: string;
+  /** That key's own page token; empty to start its listing. */
+  token: string;
+}
+
+/** Subrequests a page leaves for the key manager call that records what it listed. */
+const PAGE_RESERVE = 1;
 
 function encodeCursor(cursor: Cursor): string {
-  return btoa(JSON.stringify(cursor)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const json = JSON.stringify({ k: cursor.keyId, t: cursor.token });
+  return btoa(json).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 function decodeCursor(token: string): Cursor | null {
   try {
     const parsed: unknown = JSON.parse(atob(token.replace(/-/g, "+").replace(/_/g, "/")));
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return null;
-    const entries = Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === "string");
-    return Object.fromEntries(entries);
+    const keyId = field(parsed, "k");
+    const next = field(parsed, "t");
+    return typeof keyId === "string" && typeof next === "string" ? { keyId, token: next } : null;
   } catch {
     return null;
   }
@@ -60,7 +73,7 @@ async function listOne(route: NativeRoute, url: URL, headers: Headers, keyId: st
   }
 }
 
-/** Keys of one Google project see the same files and caches: each is listed once. */
+/** Keys of one Google project see the same files and caches: each is listed once per page. */
 function distinctByName(items: unknown[]): unknown[] {
   const seen = new Set<string>();
   return items.filter((item) => {
@@ -72,21 +85,77 @@ function distinctByName(items: unknown[]): unknown[] {
   });
 }
 
+/** Where in the pool's key order a cursor resumes: its key, or the next one in API_KEYS if it left the pool. */
+function resumeAt(keys: readonly string[], cursor: Cursor, services: ProxyServices): number | null {
+  const exact = keys.indexOf(cursor.keyId);
+  if (exact !== -1) return exact;
+  const position = services.keyRing.byId(cursor.keyId)?.position;
+  if (position === undefined) return null;
+  const later = keys.findIndex((id) => (services.keyRing.byId(id)?.position ?? 0) > position);
+  return later === -1 ? keys.length : later;
+}
+
+interface Walk {
+  pages: Page[];
+  next: Cursor | null;
+}
+
+/**
+ * Lists keys from `start` on, up to CONNECTION_LIMIT at a time, until a key has more
+ * pages (the walk stops in it), the page holds `pageSize` items, or the budget is spent.
+ * Pages of keys after the one that has more are dropped: the next page lists them again.
+ */
+async function walk(keys: readonly string[], start: Cursor, wanted: number, list: (keyId: string, token: string) => Promise<Page>, services: ProxyServices): Promise<Walk> {
+  const pages: Page[] = [];
+  let index = keys.indexOf(start.keyId);
+  let token = start.token;
+  let items = 0;
+  while (index < keys.length) {
+    const count = services.budget.available(Math.min(CONNECTION_LIMIT, keys.length - index), PAGE_RESERVE);
+    const wave = keys.slice(index, index + count);
+    const keyId = keys[index];
+    if (wave.length === 0 || keyId === undefined || (pages.length > 0 && items >= wanted)) {
+      return { pages, next: keyId === undefined ? null : { keyId, token } };
+    }
+    services.budget.take(wave.length, PAGE_RESERVE);
+    const answers = await Promise.all(wave.map((id, offset) => list(id, offset === 0 ? token : "")));
+    for (const page of answers) {
+      pages.push(page);
+      items += page.items.length;
+      if (page.next !== null) return { pages, next: { keyId: page.keyId, token: page.next } };
+    }
+    index += wave.length;
+    token = "";
+  }
+  return { pages, next: null };
+}
+
 /** One list over every key of the pool; each listed item's owner is remembered on the way. */
 export async function mergedList(route: NativeRoute, url: URL, headers: Headers, services: ProxyServices): Promise<Response> {
-  const token = url.searchParams.get("pageToken");
-  let cursor: Cursor;
-  if (token === null || token === "") {
-    cursor = Object.fromEntries((await services.pool.usableKeys()).map((id) => [id, ""]));
-  } else {
-    const decoded = decodeCursor(token);
-    if (decoded === null) return errorResponse("gemini", 400, "Invalid pageToken: pass back the nextPageToken of a previous page.");
-    cursor = decoded;
+  const keys = await services.pool.usableKeys();
+  const pageToken = url.searchParams.get("pageToken");
+  let start: Cursor | null = keys[0] === undefined ? null : { keyId: keys[0], token: "" };
+  if (pageToken !== null && pageToken !== "") {
+    const cursor = decodeCursor(pageToken);
+    const index = cursor === null ? null : resumeAt(keys, cursor, services);
+    if (cursor === null || index === null) {
+      return errorResponse("gemini", 400, "Invalid pageToken: pass back the nextPageToken of a previous page.");
+    }
+    const keyId = keys[index];
+    start = keyId === undefined ? null : { keyId, token: keyId === cursor.keyId ? cursor.token : "" };
   }
 
-  const pages = await Promise.all(Object.entries(cursor).map(([keyId, next]) => listOne(route, url, headers, keyId, next, services)));
+  const collection = route.resource.split("/")[0] ?? "items";
+  if (start === null) return Response.json({ [collection]: [] });
+  const pageSize = Number(url.searchParams.get("pageSize"));
+  const wanted = Number.isInteger(pageSize) && pageSize > 0 ? pageSize : Infinity;
+  const { pages, next } = await walk(keys, start, wanted, (keyId, token) => listOne(route, url, headers, keyId, token, services), services);
+
+  if (pages.length === 0) {
+    return errorResponse("gemini", 503, `SUBREQUEST_LIMIT (${services.budget.limit}) leaves no subrequest to list a key with; raise it.`);
+  }
   const answered = pages.filter((page) => page.response === null);
-  if (answered.length === 0 && pages.length > 0) {
+  if (answered.length === 0) {
     const failure = pages.find((page) => page.response !== null)?.response;
     if (failure) return failure;
     return errorResponse("gemini", 502, "No key of the pool could list this collection; try again shortly.");
@@ -101,10 +170,9 @@ export async function mergedList(route: NativeRoute, url: URL, headers: Headers,
   );
   if (ownership.length > 0) services.waitUntil(services.pool.recordOwnership(ownership));
 
-  const field = answered.find((page) => page.field !== null)?.field ?? route.resource.split("/")[0] ?? "items";
-  const nextCursor = Object.fromEntries(answered.flatMap((page) => (page.next === null ? [] : [[page.keyId, page.next]])));
-  const body: Record<string, unknown> = { [field]: distinctByName(answered.flatMap((page) => page.items)) };
-  if (Object.keys(nextCursor).length > 0) body.nextPageToken = encodeCursor(nextCursor);
+  const listField = answered.find((page) => page.field !== null)?.field ?? collection;
+  const body: Record<string, unknown> = { [listField]: distinctByName(answered.flatMap((page) => page.items)) };
+  if (next !== null) body.nextPageToken = encodeCursor(next);
   // Built from bodies the proxy read whole, so masked like an error body.
   return new Response(services.keyRing.redact(JSON.stringify(body)), { headers: { "content-type": "application/json" } });
 }
