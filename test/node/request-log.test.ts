@@ -6,7 +6,7 @@ import { poolKeys, proxyToken } from "../setup/test-keys.ts";
 
 // The request log as an operator sees it (`wrangler dev` console, LOG_REQUESTS=true):
 // one JSON line per API request with method, route, model, key positions, status,
-// attempts and latency, and nowhere a pool key, a client token or a prompt.
+// attempts, subrequests and latency, and nowhere a pool key, a client token or a prompt.
 
 const PROMPT = `PROMPT-${crypto.randomUUID()}`;
 const MAX_BODY_BYTES = 16 * 1024;
@@ -91,8 +91,10 @@ describe("the request log", () => {
     const lines = logLines(proxy.output());
     expect(lines.map((line) => line.status).sort()).toEqual([...statuses].sort());
     for (const line of lines) {
-      expect(Object.keys(line).sort()).toEqual(["attempts", "keys", "method", "model", "ms", "route", "status", "style"]);
+      expect(Object.keys(line).sort()).toEqual(["attempts", "keys", "method", "model", "ms", "route", "status", "style", "subrequests"]);
       expect(typeof line.ms).toBe("number");
+      // Each attempt is one upstream fetch, and the key manager was asked for its key.
+      expect(line.subrequests).toBeGreaterThanOrEqual(line.attempts);
       expect(line.attempts).toBe(line.keys.length);
       for (const key of line.keys) expect(key).toMatch(/^#\d+$/);
     }

@@ -130,6 +130,18 @@ async function walk(keys: readonly string[], start: Cursor, wanted: number, list
   return { pages, next: null };
 }
 
+/**
+ * A page that found nothing in the keys its budget reached, with keys still to list. An
+ * empty page with a nextPageToken is something Google does not send, and the official
+ * SDK's pager yields `undefined` for it; a redirect to the next page instead makes the
+ * client's HTTP stack ask again, which starts a new invocation with a fresh budget.
+ */
+function continueAt(url: URL, token: string): Response {
+  const next = new URL(url);
+  next.searchParams.set("pageToken", token);
+  return new Response(null, { status: 307, headers: { location: next.toString(), "cache-control": "no-store" } });
+}
+
 /** One list over every key of the pool; each listed item's owner is remembered on the way. */
 export async function mergedList(route: NativeRoute, url: URL, headers: Headers, services: ProxyServices): Promise<Response> {
   const keys = await services.pool.usableKeys();
@@ -171,7 +183,9 @@ export async function mergedList(route: NativeRoute, url: URL, headers: Headers,
   if (ownership.length > 0) services.waitUntil(services.pool.recordOwnership(ownership));
 
   const listField = answered.find((page) => page.field !== null)?.field ?? collection;
-  const body: Record<string, unknown> = { [listField]: distinctByName(answered.flatMap((page) => page.items)) };
+  const items = distinctByName(answered.flatMap((page) => page.items));
+  if (items.length === 0 && next !== null) return continueAt(url, encodeCursor(next));
+  const body: Record<string, unknown> = { [listField]: items };
   if (next !== null) body.nextPageToken = encodeCursor(next);
   // Built from bodies the proxy read whole, so masked like an error body.
   return new Response(services.keyRing.redact(JSON.stringify(body)), { headers: { "content-type": "application/json" } });
