@@ -18,6 +18,8 @@ export interface StreamRequest {
   agent: Agent;
   /** Called with every chunk's size, e.g. to sample memory while a large body flows. */
   onChunk?: (bytes: number) => void;
+  /** Read no faster than this (a slow client): the socket is paused whenever it gets ahead. */
+  maxBytesPerSecond?: number;
 }
 
 export function timeStream(options: StreamRequest): Promise<StreamTiming> {
@@ -30,6 +32,12 @@ export function timeStream(options: StreamRequest): Promise<StreamTiming> {
         if (bytes === 0) firstChunkMs = performance.now() - started;
         bytes += chunk.byteLength;
         options.onChunk?.(chunk.byteLength);
+        if (options.maxBytesPerSecond === undefined) return;
+        const aheadMs = (bytes / options.maxBytesPerSecond) * 1000 - (performance.now() - started);
+        if (aheadMs > 0) {
+          res.pause();
+          setTimeout(() => res.resume(), aheadMs);
+        }
       });
       res.on("end", () =>
         resolve({ status: res.statusCode ?? 0, firstChunkMs, lastChunkMs: performance.now() - started, bytes }),

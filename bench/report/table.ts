@@ -68,6 +68,18 @@ export function renderTable(m: Measurements, checks: TargetCheck[]): string {
       ]),
     );
   }
+  for (const name of ["proxy", "floor"] as const) {
+    const run = memory.slow[name];
+    memoryRows.push([
+      `${name}, slow client (40 MB/s)`,
+      (run.bytes / 1e6).toFixed(0),
+      run.seconds.toFixed(1),
+      run.startMiB.toFixed(0),
+      run.peakMiB.toFixed(0),
+      run.endMiB.toFixed(0),
+      `${run.frontStartMiB.toFixed(0)}/${run.frontPeakMiB.toFixed(0)}/${run.frontEndMiB.toFixed(0)}`,
+    ]);
+  }
   sections.push(table(memoryRows));
   sections.push(
     table([

@@ -63,6 +63,7 @@ export function checkTargets(m: Measurements): TargetCheck[] {
   const addedP50 = m.throughput.proxy.p50Ms - m.throughput.floor.p50Ms;
   const addedFirst = m.stream.proxy.firstChunkMs - m.stream.floor.firstChunkMs;
   const growth = Math.max(...m.memory.proxy.map((run) => run.peakMiB - run.startMiB));
+  const slowGrowth = m.memory.slow.proxy.peakMiB - m.memory.slow.proxy.startMiB;
   const rowsAdded = m.proxyRows.after.total - m.proxyRows.before.total;
   const { plain } = m.doCalls;
   return [
@@ -71,6 +72,12 @@ export function checkTargets(m: Measurements): TargetCheck[] {
     { name: "p50 latency", target: "<= +1 ms over floor", measured: `${addedP50 >= 0 ? "+" : ""}${addedP50.toFixed(1)} ms`, holds: addedP50 <= 1 },
     { name: "stream first chunk", target: "<= +2 ms over floor", measured: `${addedFirst >= 0 ? "+" : ""}${addedFirst.toFixed(1)} ms`, holds: addedFirst <= 2 },
     { name: "memory while streaming", target: `flat (growth < ${FLAT_LIMIT_MIB} MiB)`, measured: `peak growth per run ${m.memory.proxy.map((run) => `+${(run.peakMiB - run.startMiB).toFixed(0)}`).join(", ")} MiB`, holds: growth < FLAT_LIMIT_MIB },
+    {
+      name: "memory, slow client",
+      target: `flat (growth < ${FLAT_LIMIT_MIB} MiB)`,
+      measured: `peak growth +${slowGrowth.toFixed(0)} MiB`,
+      holds: slowGrowth < FLAT_LIMIT_MIB,
+    },
     {
       name: "DO storage growth",
       target: "0 rows per request",

@@ -15,6 +15,11 @@ const CHUNK_TEXT_BYTES = 64 * 1024;
 const SAMPLE_EVERY_MS = 100;
 /** Growth (peak minus start) below this counts as flat: far less than any buffered body. */
 export const FLAT_LIMIT_MIB = 50;
+/**
+ * The slow client's reading speed: far below what the upstream sends, so anything that
+ * reads the upstream ahead of the client (a tee's faster branch) would pile the body up.
+ */
+const SLOW_CLIENT_BYTES_PER_SECOND = 40 * 1_000_000;
 
 export interface MemoryRun {
   bytes: number;
@@ -29,9 +34,12 @@ export interface MemoryRun {
   frontEndMiB: number;
 }
 
-export type StreamingMemoryResult = Record<"proxy" | "floor", MemoryRun[]>;
+export type StreamingMemoryResult = Record<"proxy" | "floor", MemoryRun[]> & {
+  /** One run each with a client that reads at SLOW_CLIENT_BYTES_PER_SECOND. */
+  slow: Record<"proxy" | "floor", MemoryRun>;
+};
 
-async function measureOne(target: Target): Promise<MemoryRun> {
+async function measureOne(target: Target, maxBytesPerSecond?: number): Promise<MemoryRun> {
   const { runtime, front } = await findWorkerd(Number(new URL(target.origin).port));
   const startMiB = await residentMiB(runtime);
   const frontStartMiB = await residentMiB(front);
@@ -51,6 +59,7 @@ async function measureOne(target: Target): Promise<MemoryRun> {
       headers: clientHeaders,
       body: promptBody,
       agent,
+      ...(maxBytesPerSecond !== undefined && { maxBytesPerSecond }),
     });
     if (timing.status !== 200) throw new Error(`large stream through ${target.name} answered ${timing.status}`);
     const endMiB = await residentMiB(runtime);
@@ -81,18 +90,28 @@ export async function measureStreamingMemory(
   // process, not in the processes whose memory is measured.
   const text = "x".repeat(config.largeMb * 1_000_000);
   upstream.setModel({ model: LARGE_MODEL, text, chunks: Math.ceil(text.length / CHUNK_TEXT_BYTES), chunkDelayMs: 0 });
-  const result: StreamingMemoryResult = { proxy: [], floor: [] };
+  const runs: Record<"proxy" | "floor", MemoryRun[]> = { proxy: [], floor: [] };
+  const slow: Partial<Record<"proxy" | "floor", MemoryRun>> = {};
+  const describe = (name: string, run: MemoryRun): string =>
+    `  memory ${name}: ${(run.bytes / 1e6).toFixed(0)} MB in ${run.seconds.toFixed(1)} s, ` +
+    `RSS ${run.startMiB.toFixed(0)} → peak ${run.peakMiB.toFixed(0)} → ${run.endMiB.toFixed(0)} MiB`;
   // Two rounds, A/B then B/A: the second run of each shows whether memory came back.
   for (let round = 0; round < 2; round++) {
     for (const target of roundOrder(targets, round)) {
+      if (target.name === "direct") continue;
       const run = await measureOne(target);
-      if (target.name === "proxy" || target.name === "floor") result[target.name].push(run);
-      log(
-        `  memory ${target.name}: ${(run.bytes / 1e6).toFixed(0)} MB in ${run.seconds.toFixed(1)} s, ` +
-          `RSS ${run.startMiB.toFixed(0)} → peak ${run.peakMiB.toFixed(0)} → ${run.endMiB.toFixed(0)} MiB`,
-      );
+      runs[target.name].push(run);
+      log(describe(target.name, run));
     }
   }
+  for (const target of targets) {
+    if (target.name === "direct") continue;
+    const run = await measureOne(target, SLOW_CLIENT_BYTES_PER_SECOND);
+    slow[target.name] = run;
+    log(describe(`${target.name} (slow client)`, run));
+  }
+  if (slow.proxy === undefined || slow.floor === undefined) throw new Error("memory: the slow-client runs need proxy and floor");
+  const result: StreamingMemoryResult = { ...runs, slow: { proxy: slow.proxy, floor: slow.floor } };
   upstream.setModel({ model: LARGE_MODEL, text: "released" });
   return result;
 }
