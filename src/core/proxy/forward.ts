@@ -164,9 +164,13 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     }
 
     // One controller per attempt: it ends a stalled attempt and, through the client's
-    // signal, an attempt whose client has gone away.
+    // signal, an attempt whose client has gone away. Its own signal goes to fetch, not
+    // AbortSignal.any(...): with a composite signal every chunk of a streamed answer cost
+    // measurably more CPU (bench, CPU block).
     const attempt = new AbortController();
-    const signal = request.signal ? AbortSignal.any([attempt.signal, request.signal]) : attempt.signal;
+    const signal = attempt.signal;
+    if (request.signal?.aborted) attempt.abort(request.signal.reason);
+    request.signal?.addEventListener("abort", () => attempt.abort(request.signal?.reason), { once: true });
     let upstream: Response;
     try {
       upstream = await within(
