@@ -1,8 +1,7 @@
 import { createApp } from "../core/app";
 import { readConfig, type ProxyConfig } from "../core/config";
 import { keyRingFor } from "../core/key-ring";
-import { SubrequestBudget } from "../core/proxy/subrequest-budget";
-import type { ProxyServices } from "../core/services";
+import type { RuntimeServices } from "../core/services";
 
 import { workersLiveRuntime } from "./live-runtime";
 import { workersStreams } from "./native-streams";
@@ -43,13 +42,12 @@ function configFor(env: Env): ProxyConfig {
   return cachedConfig.config;
 }
 
-async function services(env: Env, ctx: ExecutionContext): Promise<ProxyServices> {
+async function services(env: Env, ctx: ExecutionContext): Promise<RuntimeServices> {
   const config = configFor(env);
   return {
     config,
     keyRing: await keyRingFor(env.API_KEYS),
     pool: keyManager(env),
-    budget: new SubrequestBudget(config.subrequestLimit),
     waitUntil: (promise) => ctx.waitUntil(promise),
     log: (entry) => {
       if (config.logRequests) console.log(JSON.stringify(entry));

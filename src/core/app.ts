@@ -3,7 +3,7 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { errorResponse } from "./error-response";
 import { handleApiRequest } from "./proxy/api-entry";
-import { budgetedPool } from "./proxy/subrequest-budget";
+import { budgetedPool, SubrequestBudget } from "./proxy/subrequest-budget";
 import { guardedPool, KeyManagerUnavailable, keyManagerUnavailableResponse } from "./proxy/guarded-pool";
 import { batchedUsage, UsageBatch } from "./proxy/usage-batch";
 import type { ProxyServices } from "./services";
@@ -25,18 +25,22 @@ const EXPOSED_HEADERS = [
   "x-goog-upload-size-received",
 ];
 
-/** The runtime-neutral application: each runtime adapter passes its services in as the env. */
+/**
+ * The runtime-neutral application: each runtime adapter passes its services in as the
+ * env (RuntimeServices); the app adds what is per request.
+ */
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  // Every route reaches the key manager through the guard, so none can hang on it,
-  // counts each call against the request's subrequest budget, and counts usage through
-  // this process's batch.
+  // Every request gets its own subrequest budget. Every route reaches the key manager
+  // through the guard, so none can hang on it, counts each call against that budget, and
+  // counts usage through this process's batch.
   const usage = new UsageBatch();
   app.use("*", async (c, next) => {
     const services = c.env.services;
-    const guarded = guardedPool(budgetedPool(services.pool, services.budget), (text) => services.keyRing.redact(text));
-    c.env = { services: { ...services, pool: batchedUsage(guarded, usage, services.waitUntil) } };
+    const budget = new SubrequestBudget(services.config.subrequestLimit);
+    const guarded = guardedPool(budgetedPool(services.pool, budget), (text) => services.keyRing.redact(text));
+    c.env = { services: { ...services, budget, pool: batchedUsage(guarded, usage, services.waitUntil) } };
     await next();
   });
 

@@ -36,3 +36,6 @@ export interface ProxyServices {
   /** Native stream plumbing, where the runtime has it; standard streams otherwise. */
   streams?: StreamRuntime;
 }
+
+/** What a runtime adapter hands the app; the app adds the request's subrequest budget. */
+export type RuntimeServices = Omit<ProxyServices, "budget">;

@@ -4,8 +4,7 @@ import { readConfig } from "../../src/core/config";
 import type { AcquireRequest, KeyPool, KeyPoolAdmin, Lease } from "../../src/core/key-pool";
 import type { StatSessions } from "../../src/core/stats/session-store";
 import { createKeyRing } from "../../src/core/key-ring";
-import { SubrequestBudget } from "../../src/core/proxy/subrequest-budget";
-import type { ProxyServices, RequestLog } from "../../src/core/services";
+import type { RequestLog, RuntimeServices } from "../../src/core/services";
 import { fake, leakedKeys, poolKeys, proxyToken, uniqueModel, upstreamOrigin } from "./support";
 
 // The proxy's own handling when its dependency, the key manager (the Durable Object),
@@ -16,7 +15,7 @@ import { fake, leakedKeys, poolKeys, proxyToken, uniqueModel, upstreamOrigin } f
 type Acquire = (request: AcquireRequest, call: number) => Promise<Lease>;
 
 interface Harness {
-  services: ProxyServices;
+  services: RuntimeServices;
   logs: RequestLog[];
   background: Promise<unknown>[];
 }
@@ -56,7 +55,7 @@ async function harness(misbehaviour: Misbehaviour): Promise<Harness> {
     PROXY_API_KEY: proxyToken,
   });
   return {
-    services: { config, keyRing, pool, budget: new SubrequestBudget(config.subrequestLimit), waitUntil: (promise) => background.push(promise), log: (entry) => logs.push(entry) },
+    services: { config, keyRing, pool, waitUntil: (promise) => background.push(promise), log: (entry) => logs.push(entry) },
     logs,
     background,
   };
@@ -65,7 +64,7 @@ async function harness(misbehaviour: Misbehaviour): Promise<Harness> {
 const firstKeyId = async (): Promise<string> => (await createKeyRing(poolKeys.join(","))).keys[0]!.id;
 
 const app = createApp();
-const send = (request: Request, services: ProxyServices): Promise<Response> => Promise.resolve(app.fetch(request, { services }));
+const send = (request: Request, services: RuntimeServices): Promise<Response> => Promise.resolve(app.fetch(request, { services }));
 
 function nativeRequest(model: string): Request {
   return new Request(`http://proxy.test/v1beta/models/${model}:generateContent`, {
