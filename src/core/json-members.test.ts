@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { stringMembers } from "./json-members";
+import { hasKey, stringMembers } from "./json-members";
 
 const encoder = new TextEncoder();
 const values = (json: string, name: string, maxHits = 16) => stringMembers(encoder.encode(json), name, maxHits).map((member) => member.value);
@@ -32,5 +32,36 @@ describe("stringMembers", () => {
   it("looks at a bounded number of keys however many a body holds", () => {
     const body = `[${Array.from({ length: 1000 }, (_, i) => `{"fileUri":"files/f${i}"}`).join(",")}]`;
     expect(values(body, "fileUri", 32)).toHaveLength(32);
+  });
+});
+
+describe("hasKey", () => {
+  const has = (json: string, name: string) => hasKey(encoder.encode(json), name);
+
+  it("finds a member of any type as a key, not as a value or inside a string", () => {
+    expect(has(JSON.stringify({ contents: [{ parts: [{ fileData: { fileUri: "files/a" } }] }] }), "fileUri")).toBe(true);
+    expect(has(JSON.stringify({ cachedContent: null }), "cachedContent")).toBe(true);
+    expect(has(JSON.stringify({ text: 'say "fileUri": "files/x"', name: "fileUri" }), "fileUri")).toBe(false);
+  });
+
+  // Bodies built from the words that matter, as keys, values and text inside strings.
+  const keys = fc.constantFrom("fileUri", "fileData", "text", "name");
+  const { body } = fc.letrec((tie) => ({
+    body: fc.oneof(
+      { depthSize: "small" },
+      fc.constantFrom('"fileUri": "files/a"', "fileUri", "files/a", 'x "fileUri" y'),
+      fc.integer(),
+      fc.array(tie("body"), { maxLength: 3 }),
+      fc.dictionary(keys, tie("body"), { maxKeys: 3 }),
+    ),
+  }));
+
+  it("agrees with the regex it replaces on generated bodies", () => {
+    fc.assert(
+      fc.property(body, (value) => {
+        const json = JSON.stringify(value);
+        expect(has(json, "fileUri")).toBe(/"fileUri"\s*:/.test(json));
+      }),
+    );
   });
 });
