@@ -2,6 +2,7 @@
 // targets with a verdict each.
 
 import { CPU_CASES, type CpuResult } from "../scenarios/cpu-per-request.ts";
+import type { MemoryRun } from "../scenarios/streaming-memory.ts";
 import type { Measurements, TargetCheck } from "./targets.ts";
 
 function table(rows: string[][]): string {
@@ -55,31 +56,19 @@ export function renderTable(m: Measurements, checks: TargetCheck[]): string {
     ]),
   );
   const memoryRows = [["large SSE stream, workerd VmRSS", "MB", "seconds", "start MiB", "peak MiB", "end MiB", "front start/peak/end MiB"]];
+  const memoryRow = (label: string, run: MemoryRun): string[] => [
+    label,
+    (run.bytes / 1e6).toFixed(0),
+    run.seconds.toFixed(1),
+    run.startMiB.toFixed(0),
+    run.peakMiB.toFixed(0),
+    run.endMiB.toFixed(0),
+    `${run.frontStartMiB.toFixed(0)}/${run.frontPeakMiB.toFixed(0)}/${run.frontEndMiB.toFixed(0)}`,
+  ];
   for (const name of ["proxy", "floor"] as const) {
-    memory[name].forEach((run, index) =>
-      memoryRows.push([
-        `${name} run ${index + 1}`,
-        (run.bytes / 1e6).toFixed(0),
-        run.seconds.toFixed(1),
-        run.startMiB.toFixed(0),
-        run.peakMiB.toFixed(0),
-        run.endMiB.toFixed(0),
-        `${run.frontStartMiB.toFixed(0)}/${run.frontPeakMiB.toFixed(0)}/${run.frontEndMiB.toFixed(0)}`,
-      ]),
-    );
+    memory[name].forEach((run, index) => memoryRows.push(memoryRow(`${name} run ${index + 1}`, run)));
   }
-  for (const name of ["proxy", "floor"] as const) {
-    const run = memory.slow[name];
-    memoryRows.push([
-      `${name}, slow client (40 MB/s)`,
-      (run.bytes / 1e6).toFixed(0),
-      run.seconds.toFixed(1),
-      run.startMiB.toFixed(0),
-      run.peakMiB.toFixed(0),
-      run.endMiB.toFixed(0),
-      `${run.frontStartMiB.toFixed(0)}/${run.frontPeakMiB.toFixed(0)}/${run.frontEndMiB.toFixed(0)}`,
-    ]);
-  }
+  for (const name of ["proxy", "floor"] as const) memoryRows.push(memoryRow(`${name}, slow client (40 MB/s)`, memory.slow[name]));
   sections.push(table(memoryRows));
   sections.push(
     table([
