@@ -13,6 +13,7 @@ export const workersStreams: StreamRuntime = {
     const reader = stream.getReader({ mode: "byob" });
     let buffer = new ArrayBuffer(PIECE_BYTES);
     return {
+      capacity: PIECE_BYTES,
       async read() {
         const { done, value } = await reader.read(new Uint8Array(buffer));
         if (value !== undefined) buffer = value.buffer;

@@ -89,7 +89,10 @@ export function meteredBody(body: ReadableStream<Uint8Array>, options: MeterOpti
         if (piece === null) break;
         received += piece.byteLength;
         usage.push(piece);
-        await new Promise((resolve) => setTimeout(resolve, restMs(received, Date.now() - started)));
+        // A full piece means more is waiting: read on, or the tee would pile it up for this branch.
+        if (piece.byteLength < pieces.capacity) {
+          await new Promise((resolve) => setTimeout(resolve, restMs(received, Date.now() - started)));
+        }
       }
     } catch {
       // Reset, stalled or abandoned: what was served so far is still counted.

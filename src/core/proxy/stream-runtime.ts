@@ -5,6 +5,11 @@
 
 /** Reads a byte stream a piece at a time: all that has arrived, up to the reader's buffer. */
 export interface PieceReader {
+  /**
+   * The most one read returns. A shorter piece means the reader took everything that had
+   * arrived, so the reader may rest; 0 when that cannot be told (then it never rests).
+   */
+  readonly capacity: number;
   /** The next piece (at least one byte), or null once the stream has ended. Rejects when it fails. */
   read(): Promise<Uint8Array | null>;
   /** Stops reading: a pending read ends as if the stream had ended. */
@@ -23,6 +28,7 @@ export const standardStreams: StreamRuntime = {
   pieces(stream) {
     const reader = stream.getReader();
     return {
+      capacity: 0,
       async read() {
         const { done, value } = await reader.read();
         return done ? null : value;
