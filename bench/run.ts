@@ -13,7 +13,7 @@ import { countRows } from "./lib/do-storage.ts";
 import { clientHeaders, generatePath, LOAD_MODEL, promptBody } from "./lib/requests.ts";
 import type { Target } from "./lib/targets.ts";
 import { checksBlock, cpuBlock, renderTable } from "./report/table.ts";
-import { checkCpuTargets, checkTargets } from "./report/targets.ts";
+import { checkCpuTargets, checkMemoryTargets, checkTargets } from "./report/targets.ts";
 import { measureCpuPerRequest } from "./scenarios/cpu-per-request.ts";
 import { measureDoCalls } from "./scenarios/do-calls.ts";
 import { measureQuota } from "./scenarios/quota.ts";
@@ -63,18 +63,29 @@ try {
     log(`bench: wrote ${file} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
 
-  // First, while both workers are fresh and nothing else has run on them.
-  log("bench: CPU per request");
-  const cpu = await measureCpuPerRequest(upstream, { proxy: proxyTarget, floor: floorTarget }, config, log);
-  if (config.cpuOnly) {
-    const checks = checkCpuTargets(cpu);
-    console.log(`${cpuBlock(cpu)}\n\n${checksBlock(checks)}`);
-    await writeResults({ cpu }, checks);
+  if (config.only === "memory") {
+    const memory = await measureStreamingMemory(upstream, [floorTarget, proxyTarget], config, log);
+    const checks = checkMemoryTargets(memory);
+    console.log(checksBlock(checks));
+    await writeResults({ memory }, checks);
   } else {
-    const measurements = { ...(await measureTheRest()), cpu };
-    const checks = checkTargets(measurements);
-    console.log(renderTable(measurements, checks));
-    await writeResults(measurements, checks);
+    await cpuAndTheRest();
+  }
+
+  async function cpuAndTheRest(): Promise<void> {
+    // First, while both workers are fresh and nothing else has run on them.
+    log("bench: CPU per request");
+    const cpu = await measureCpuPerRequest(upstream, { proxy: proxyTarget, floor: floorTarget }, config, log);
+    if (config.only === "cpu") {
+      const checks = checkCpuTargets(cpu);
+      console.log(`${cpuBlock(cpu)}\n\n${checksBlock(checks)}`);
+      await writeResults({ cpu }, checks);
+    } else {
+      const measurements = { ...(await measureTheRest()), cpu };
+      const checks = checkTargets(measurements);
+      console.log(renderTable(measurements, checks));
+      await writeResults(measurements, checks);
+    }
   }
 
   /** Every block but CPU, in the order they have always run. */

@@ -28,8 +28,8 @@ export interface BenchConfig {
   quotaBursts: number;
   /** Rounds of the CPU-per-request block (each measures proxy and floor once per case). */
   cpuRounds: number;
-  /** Only the CPU-per-request block (BENCH_ONLY=cpu): a quick look while working on CPU. */
-  cpuOnly: boolean;
+  /** One block alone (BENCH_ONLY=cpu or memory): a quick look while working on it. */
+  only: "cpu" | "memory" | null;
   /** CPU cases whose name contains one of these (BENCH_CPU_CASES=SSE,15 MB); every case when empty. */
   cpuCases: string[];
 }
@@ -48,7 +48,7 @@ export function readConfig(): BenchConfig {
     quotaWindowMs: int("BENCH_QUOTA_WINDOW_MS", 3000),
     quotaBursts: int("BENCH_QUOTA_BURSTS", 4),
     cpuRounds: int("BENCH_CPU_ROUNDS", 2),
-    cpuOnly: process.env.BENCH_ONLY === "cpu",
+    only: process.env.BENCH_ONLY === "cpu" || process.env.BENCH_ONLY === "memory" ? process.env.BENCH_ONLY : null,
     cpuCases: (process.env.BENCH_CPU_CASES ?? "").split(",").filter((name) => name !== ""),
   };
 }
