@@ -1,4 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
+import type { BulkAction, EventInput, EventQuery, KeyListQuery, Role } from "../core/admin-model";
+import { readConfig } from "../core/config";
+import { PoolAdmin } from "../core/key-admin/pool-admin";
+import { verifyKey } from "../core/key-admin/verify-key";
 import type { AcquireRequest, KeyPool, KeyPoolAdmin, Lease, Ownership, UsageReport } from "../core/key-pool";
 import { keyRingFor } from "../core/key-ring";
 import { KeyStore } from "../core/key-store/key-store";
@@ -8,23 +12,34 @@ import { sqlRunner } from "./sql-runner";
 
 /**
  * The single source of truth for key state and usage: one instance serves the whole
- * pool, so choosing a key and marking it never race. A thin RPC shell over KeyStore.
+ * pool, so choosing a key and marking it never race. A thin RPC shell over KeyStore
+ * (the request path) and PoolAdmin (runtime keys, verification, events); its alarm
+ * works through verification jobs a batch at a time.
  */
 export class ApiKeyManager extends DurableObject<Env> implements KeyPool, KeyPoolAdmin, StatSessions {
   #store: KeyStore | undefined;
   #sessions: SessionStore | undefined;
+  #admin: PoolAdmin | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = sqlRunner(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => {
       const ring = await keyRingFor(env.API_KEYS);
-      this.#store = ctx.storage.transactionSync(() => {
-        const store = new KeyStore(sql);
-        store.syncKeys(ring.keys.map(({ id, masked, position }) => ({ id, masked, position })));
+      const store = ctx.storage.transactionSync(() => {
+        const opened = new KeyStore(sql);
+        opened.syncKeys(ring.keys.map(({ id, masked, position }) => ({ id, masked, position })));
         // After KeyStore: its constructor runs the migrations both share.
         this.#sessions = new SessionStore(sql);
-        return store;
+        return opened;
+      });
+      const config = readConfig(env);
+      this.#store = store;
+      this.#admin = new PoolAdmin({
+        store,
+        envRing: () => keyRingFor(env.API_KEYS),
+        verify: (secret) => verifyKey(secret, config),
+        wake: () => ctx.storage.setAlarm(Date.now()),
       });
     });
   }
@@ -32,6 +47,11 @@ export class ApiKeyManager extends DurableObject<Env> implements KeyPool, KeyPoo
   get #ready(): KeyStore {
     if (this.#store === undefined) throw new Error("ApiKeyManager used before its storage was ready");
     return this.#store;
+  }
+
+  get #pool(): PoolAdmin {
+    if (this.#admin === undefined) throw new Error("ApiKeyManager used before its storage was ready");
+    return this.#admin;
   }
 
   async acquire(request: AcquireRequest): Promise<Lease> {
@@ -54,12 +74,66 @@ export class ApiKeyManager extends DurableObject<Env> implements KeyPool, KeyPoo
     return this.#ready.usableKeys();
   }
 
-  async snapshot(): Promise<StatsSnapshot> {
-    return this.#ready.snapshot(Date.now());
+  async recordEvents(events: EventInput[]): Promise<void> {
+    this.#ready.recordEvents(events, Date.now());
   }
 
-  async reset(scope: "day" | "all"): Promise<void> {
-    this.#ready.reset(scope, Date.now());
+  async runtimeKeys(known?: string) {
+    return this.#pool.runtimeKeys(known);
+  }
+
+  async snapshot(options: { keys?: boolean } = {}): Promise<StatsSnapshot> {
+    return this.#pool.snapshot(options.keys !== false);
+  }
+
+  async reset(scope: "day" | "all", role?: Role): Promise<void> {
+    if (scope === "day") await this.#pool.dailyReset();
+    else this.#pool.reset(role);
+  }
+
+  async listKeys(query: KeyListQuery) {
+    return this.#pool.listKeys(query);
+  }
+
+  async addKeys(secrets: string[], verify: boolean, role: Role) {
+    return this.#pool.add(secrets, verify, role);
+  }
+
+  async deleteKey(id: string, role: Role) {
+    return this.#pool.delete(id, role);
+  }
+
+  async disableKey(id: string, reason: string, role: Role) {
+    return this.#pool.disable(id, reason, role);
+  }
+
+  async enableKey(id: string, role: Role) {
+    return this.#pool.enable(id, role);
+  }
+
+  async verifyKey(id: string, role: Role) {
+    return this.#pool.verifyOne(id, role);
+  }
+
+  async startVerification(ids: string[] | null, role: Role) {
+    return this.#pool.startVerification(ids, role);
+  }
+
+  async verification() {
+    return this.#pool.verification();
+  }
+
+  async bulk(action: BulkAction, ids: string[], role: Role) {
+    return this.#pool.bulk(action, ids, role);
+  }
+
+  async events(query: EventQuery) {
+    return this.#pool.events(query);
+  }
+
+  /** One verification batch per run, re-armed while keys are left: each run stays within the subrequest limit. */
+  override async alarm(): Promise<void> {
+    if (await this.#pool.runVerificationBatch()) await this.ctx.storage.setAlarm(Date.now());
   }
 
   get #sessionStore(): SessionStore {

@@ -1,6 +1,7 @@
 import { createApp } from "../core/app";
 import { readConfig, type ProxyConfig } from "../core/config";
-import { keyRingFor } from "../core/key-ring";
+import { keyRingFor, type KeyRing } from "../core/key-ring";
+import { RefreshableKeyRing } from "../core/ring-refresh";
 import type { RuntimeServices } from "../core/services";
 
 import { workersLiveRuntime } from "./live-runtime";
@@ -42,11 +43,24 @@ function configFor(env: Env): ProxyConfig {
   return cachedConfig.config;
 }
 
+// One ring per process and API_KEYS value, so the runtime keys it learns stay learned.
+const rings = new WeakMap<KeyRing, RefreshableKeyRing>();
+
+async function keyRing(env: Env): Promise<RefreshableKeyRing> {
+  const envRing = await keyRingFor(env.API_KEYS);
+  let ring = rings.get(envRing);
+  if (ring === undefined) {
+    ring = new RefreshableKeyRing(envRing);
+    rings.set(envRing, ring);
+  }
+  return ring;
+}
+
 async function services(env: Env, ctx: ExecutionContext): Promise<RuntimeServices> {
   const config = configFor(env);
   return {
     config,
-    keyRing: await keyRingFor(env.API_KEYS),
+    keyRing: await keyRing(env),
     pool: keyManager(env),
     waitUntil: (promise) => ctx.waitUntil(promise),
     log: (entry) => {

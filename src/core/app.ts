@@ -1,16 +1,20 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
+import type { Role } from "./admin-model";
 import { errorResponse } from "./error-response";
 import { handleApiRequest } from "./proxy/api-entry";
 import { budgetedPool, SubrequestBudget } from "./proxy/subrequest-budget";
 import { guardedPool, KeyManagerUnavailable, keyManagerUnavailableResponse } from "./proxy/guarded-pool";
 import { batchedUsage, UsageBatch } from "./proxy/usage-batch";
 import type { ProxyServices } from "./services";
+import { keyRoutes } from "./stats/key-routes";
 import { statsRoutes } from "./stats/routes";
 
 export interface AppEnv {
   Bindings: { services: ProxyServices };
+  /** Set by the /api/* guards (stats/access.ts). */
+  Variables: { role: Role };
 }
 
 /** Headers a browser client of the Gemini or OpenAI API may need to read back. */
@@ -69,6 +73,7 @@ export function createApp(): Hono<AppEnv> {
   });
 
   app.route("/", statsRoutes());
+  app.route("/", keyRoutes());
 
   app.all("*", (c) => handleApiRequest(c.req.raw, c.env.services));
 

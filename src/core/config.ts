@@ -8,6 +8,7 @@ export interface ProxyEnv {
   OPENAI_UPSTREAM_URL?: string;
   API_KEYS?: string;
   PROXY_API_KEY?: string;
+  ADMIN_API_KEY?: string;
   LOG_REQUESTS?: string;
   UPSTREAM_TIMEOUT_MS?: string;
   STREAM_IDLE_TIMEOUT_MS?: string;
@@ -24,6 +25,8 @@ export interface ProxyConfig {
   openaiBase: string;
   /** Accepted client tokens; empty means the proxy is open to anyone. */
   proxyTokens: string[];
+  /** Tokens that may change the pool; empty means every proxy token may (ADMIN_API_KEY unset). */
+  adminTokens: string[];
   logRequests: boolean;
   /** How long an upstream attempt may take to answer with status and headers. */
   firstByteTimeoutMs: number;
@@ -66,6 +69,7 @@ export function readConfig(env: ProxyEnv): ProxyConfig {
     defaultVersion: hasVersion ? last : "v1beta",
     openaiBase: withoutTrailingSlash(env.OPENAI_UPSTREAM_URL || OPENAI_DEFAULT),
     proxyTokens: parseProxyTokens(env.PROXY_API_KEY),
+    adminTokens: parseProxyTokens(env.ADMIN_API_KEY),
     logRequests: env.LOG_REQUESTS !== "false",
     firstByteTimeoutMs: positiveNumber(env.UPSTREAM_TIMEOUT_MS, DEFAULT_FIRST_BYTE_TIMEOUT_MS),
     streamIdleTimeoutMs: positiveNumber(env.STREAM_IDLE_TIMEOUT_MS, DEFAULT_STREAM_IDLE_TIMEOUT_MS),

@@ -1,4 +1,19 @@
-import type { StatsSnapshot } from "./stats-model";
+import type {
+  AddKeysResult,
+  BulkAction,
+  BulkResult,
+  EventInput,
+  EventPage,
+  EventQuery,
+  KeyChangeRefusal,
+  KeyListQuery,
+  MaskedKey,
+  Role,
+  RuntimeKeys,
+  VerifyJob,
+  VerifyResult,
+} from "./admin-model";
+import type { KeyAnswer, KeyListPage, StatsSnapshot } from "./stats-model";
 import type { KeyFault } from "./upstream-outcome";
 
 // The contract between a proxied request and the single source of truth about keys.
@@ -10,6 +25,8 @@ export interface AttemptFailure {
   /** null for requests not tied to a model (model lists, files): only key-level faults apply. */
   model: string | null;
   fault: KeyFault;
+  /** The upstream's HTTP status, for the key's event log. */
+  status?: number;
 }
 
 export interface AcquireRequest {
@@ -84,11 +101,30 @@ export interface KeyPool {
   forgetResources(names: string[]): Promise<void>;
   /** The keys not disabled, in pool order: for requests that ask every key (merged lists). */
   usableKeys(): Promise<string[]>;
+  /** Upstream 5xx and timeouts per key, for the event log; called off the critical path. */
+  recordEvents(events: EventInput[]): Promise<void>;
+  /** Keys added at runtime, with their secrets; null when `known` is still the current version. */
+  runtimeKeys(known?: string): Promise<RuntimeKeys | null>;
 }
 
 /** What the stats page and the daily reset need besides the request path. */
 export interface KeyPoolAdmin {
-  snapshot(): Promise<StatsSnapshot>;
-  /** `day`: lift marks from before the current quota day (the cron); `all`: lift every mark and disable. */
-  reset(scope: "day" | "all"): Promise<void>;
+  /** `keys: false` leaves the per-key list out (for large pools; /api/keys pages through it). */
+  snapshot(options?: { keys?: boolean }): Promise<StatsSnapshot>;
+  /**
+   * `day`: lift marks from before the current quota day and re-verify keys Google
+   * disabled (the cron); `all`: lift every mark and every disable but an operator's.
+   */
+  reset(scope: "day" | "all", role?: Role): Promise<void>;
+  listKeys(query: KeyListQuery): Promise<KeyListPage>;
+  addKeys(secrets: string[], verify: boolean, role: Role): Promise<Omit<AddKeysResult, "rejected">>;
+  deleteKey(id: string, role: Role): Promise<MaskedKey | KeyChangeRefusal>;
+  disableKey(id: string, reason: string, role: Role): Promise<KeyAnswer>;
+  enableKey(id: string, role: Role): Promise<KeyAnswer>;
+  verifyKey(id: string, role: Role): Promise<VerifyResult | KeyChangeRefusal>;
+  /** Every key when `ids` is null; `started: false` (and the running job) while one runs. */
+  startVerification(ids: string[] | null, role: Role): Promise<{ started: boolean; job: VerifyJob }>;
+  verification(): Promise<VerifyJob | null>;
+  bulk(action: BulkAction, ids: string[], role: Role): Promise<BulkResult | { started: boolean; job: VerifyJob }>;
+  events(query: EventQuery): Promise<EventPage>;
 }

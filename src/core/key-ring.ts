@@ -30,7 +30,8 @@ export function maskKey(secret: string): string {
   return `${secret.slice(0, 4)}…${secret.slice(-4)}`;
 }
 
-async function fingerprint(secret: string): Promise<string> {
+/** A key's id: the first 16 hex digits of SHA-256(key). */
+export async function fingerprint(secret: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret));
   return [...new Uint8Array(digest, 0, 8)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
@@ -85,18 +86,22 @@ function redactor(keys: readonly PoolKey[]): (text: string) => string {
   };
 }
 
+/** A ring over keys already fingerprinted: API_KEYS keys, runtime keys, or both. */
+export function ringOf(keys: readonly PoolKey[]): KeyRing {
+  const byId = new Map(keys.map((key) => [key.id, key]));
+  return { keys, byId: (id) => byId.get(id), redact: redactor(keys) };
+}
+
 export async function createKeyRing(raw: string | undefined): Promise<KeyRing> {
-  const secrets = parseKeyList(raw);
   const keys: PoolKey[] = await Promise.all(
-    secrets.map(async (secret, index) => ({
+    parseKeyList(raw).map(async (secret, index) => ({
       id: await fingerprint(secret),
       secret,
       masked: maskKey(secret),
       position: index + 1,
     })),
   );
-  const byId = new Map(keys.map((key) => [key.id, key]));
-  return { keys, byId: (id) => byId.get(id), redact: redactor(keys) };
+  return ringOf(keys);
 }
 
 const rings = new Map<string, Promise<KeyRing>>();

@@ -1,5 +1,7 @@
 // The shape of GET /api/stats, built by the key store and rendered by /stat.
 
+import type { DisabledBy, KeyChangeRefusal, KeySource, PoolEvent, Role, Verification } from "./admin-model";
+
 export type ModelState = "ok" | "cooling" | "exhausted";
 
 /**
@@ -24,12 +26,45 @@ export interface KeyStats {
   id: string;
   /** `AIza…x7Q2`. */
   masked: string;
-  /** 1-based position in API_KEYS. */
+  /** 1-based position in API_KEYS; keys added at runtime come after them. */
   position: number;
   status: KeyStatus;
   disabledReason?: string;
+  source: KeySource;
+  /** When a runtime key was added (ISO 8601). */
+  addedAt?: string;
+  disabled?: { by: DisabledBy; reason: string; at: string };
+  /** The last verification's outcome. */
+  verification?: Verification;
+  requestsToday: number;
+  lastUsedAt?: string;
+  lastEvent?: PoolEvent;
   /** Today's models (and any model with an active mark). */
   models: Record<string, ModelStats>;
+}
+
+/** GET /api/keys: one page of the filtered, sorted key table. */
+export interface KeyListPage {
+  total: number;
+  offset: number;
+  limit: number;
+  keys: KeyStats[];
+}
+
+/** The answer to a change of one key: the key as it is now, or why nothing changed. */
+export type KeyAnswer = { key: KeyStats } | KeyChangeRefusal;
+
+/** The pool's health for one model today: how many keys can serve it, and when the next frees up. */
+export interface ModelHealth {
+  available: number;
+  cooling: number;
+  exhausted: number;
+  disabled: number;
+  requests: number;
+  promptTokens: number;
+  outputTokens: number;
+  /** When the first cooling or exhausted key frees up for this model (ISO 8601). */
+  nextFreeAt?: string;
 }
 
 export interface UsageTotals {
@@ -53,6 +88,8 @@ export interface StatsSnapshot {
   nextResetAt: string;
   totals: UsageTotals & { keys: Record<KeyStatus, number> & { total: number } };
   keys: KeyStats[];
+  /** Per model seen today (used or marked). */
+  models: Record<string, ModelHealth>;
   history: { hourly: HistoryBucket[]; daily: HistoryBucket[] };
 }
 
@@ -60,4 +97,6 @@ export interface StatsSnapshot {
 export interface StatsApiResponse extends StatsSnapshot {
   /** False while PROXY_API_KEY is unset: anyone who reaches the proxy can use it (the page warns). */
   proxyAuthEnabled: boolean;
+  /** The caller's role; `adminTokenSet` says whether ADMIN_API_KEY separates admins from viewers. */
+  access: { role: Role; adminTokenSet: boolean };
 }

@@ -47,6 +47,12 @@ function parseGoogleError(body: string): GoogleError | null {
   }
 }
 
+/** Google's message in an error body, if it is one of Google's envelopes. */
+export function googleMessage(body: string): string | null {
+  const message = parseGoogleError(body)?.message?.trim();
+  return message === undefined || message === "" ? null : message;
+}
+
 /** Parses a protobuf Duration such as "26s" or "45.837906927s" into milliseconds. */
 export function parseDuration(value: string | undefined): number | null {
   const match = value?.match(/^(\d+(?:\.\d+)?)s$/);

@@ -3,6 +3,7 @@ import { createApp } from "../../src/core/app";
 import { readConfig } from "../../src/core/config";
 import type { AcquireRequest, KeyPool, KeyPoolAdmin, Lease } from "../../src/core/key-pool";
 import type { StatSessions } from "../../src/core/stats/session-store";
+import { idlePool } from "../setup/idle-pool";
 import { createKeyRing } from "../../src/core/key-ring";
 import type { RequestLog, RuntimeServices } from "../../src/core/services";
 import { fake, leakedKeys, poolKeys, proxyToken, uniqueModel, upstreamOrigin } from "./support";
@@ -34,6 +35,7 @@ async function harness(misbehaviour: Misbehaviour): Promise<Harness> {
   let calls = 0;
   const acquire = misbehaviour.acquire ?? (() => Promise.resolve({ keyId: keyRing.keys[0]!.id, pinned: false }));
   const pool: KeyPool & KeyPoolAdmin & StatSessions = {
+    ...idlePool(),
     acquire: (request) => acquire(request, ++calls),
     recordUsage: misbehaviour.recordUsage ?? (async () => undefined),
     recordOwnership: async () => undefined,

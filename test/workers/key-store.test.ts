@@ -137,7 +137,7 @@ describe("KeyStore", () => {
     });
   });
 
-  it("daily reset lifts yesterday's marks but not today's, so a cron an hour early in winter does no harm", async () => {
+  it("daily reset lifts yesterday's marks but not today's (a cron an hour early in winter does no harm) and leaves Google's disables to a verification", async () => {
     await withStore((store) => {
       const yesterday = Date.parse("2026-12-14T20:00:00Z");
       store.recordFailure({ keyId: "a", model: "m", fault: { kind: "quota-minute", reason: "x", retryAfterMs: 3 * 86_400_000 } }, yesterday);
@@ -154,10 +154,11 @@ describe("KeyStore", () => {
         return ids.sort();
       };
       expect(handedOut()).toEqual([]);
-      store.reset("day", cronInWinter);
+      // The key Google disabled is not re-enabled blindly: the reset names it for a fresh verification.
+      expect(store.reset("day", cronInWinter)).toEqual(["c"]);
       const snapshot = store.snapshot(cronInWinter);
-      expect(snapshot.keys.map((key) => key.status)).toEqual(["available", "exhausted", "available"]);
-      expect(handedOut()).toEqual(["a", "c"]);
+      expect(snapshot.keys.map((key) => key.status)).toEqual(["available", "exhausted", "disabled"]);
+      expect(handedOut()).toEqual(["a"]);
       store.reset("all", cronInWinter);
       expect(store.snapshot(cronInWinter).keys.map((key) => key.status)).toEqual(["available", "available", "available"]);
       expect(handedOut()).toEqual(["a", "b", "c"]);

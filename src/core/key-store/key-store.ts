@@ -1,11 +1,16 @@
+import type { EventInput, EventKind, Role } from "../admin-model";
 import type { AcquireRequest, AttemptFailure, Lease, Ownership, UsageReport } from "../key-pool";
 import { nextQuotaReset, quotaDay, quotaDayStart } from "../pacific-time";
 import type { StatsSnapshot } from "../stats-model";
 import { markFor, type Mark, type MarkKind } from "./cooldown";
+import { EventLog } from "./event-log";
+import { KeyChanges } from "./key-changes";
 import { migrate } from "./migrations";
 import type { SqlRunner } from "./sql";
 import { PoolState, type Candidate } from "./pool-state";
+import { buildKeyStats, type PoolKeyStats } from "./key-stats";
 import { buildSnapshot } from "./snapshot";
+import { VerifyJobs } from "./verify-jobs";
 
 export interface StoredKey {
   id: string;
@@ -14,6 +19,11 @@ export interface StoredKey {
 }
 
 const HOUR_MS = 3_600_000;
+const MARK_EVENTS: Record<"quota-day" | "quota-minute" | "quota-unknown", EventKind> = {
+  "quota-day": "quota-day",
+  "quota-minute": "quota-minute",
+  "quota-unknown": "cooldown",
+};
 const DAILY_HISTORY_DAYS = 35;
 const HOURLY_HISTORY_MS = 48 * HOUR_MS;
 /** Models tracked for least-recently-used order; beyond this the oldest model is forgotten. */
@@ -51,30 +61,55 @@ export class KeyStore {
   readonly #lastUsed = new Map<string, Map<string, number>>();
   #tick = 0;
   readonly #state: PoolState;
+  readonly events: EventLog;
+  /** Runtime keys, operator and verification changes: call reloadState() after using it. */
+  readonly changes: KeyChanges;
+  readonly jobs: VerifyJobs;
 
   constructor(sql: SqlRunner) {
     this.#sql = sql;
     migrate(sql);
     this.#state = new PoolState(sql);
+    this.events = new EventLog(sql);
+    this.changes = new KeyChanges(sql, this.events);
+    this.jobs = new VerifyJobs(sql);
   }
 
-  /** Makes the stored pool match API_KEYS: new keys join, removed ones leave, kept ones keep their state. */
+  /** Rereads the in-memory key state after `changes` changed keys. */
+  reloadState(): void {
+    this.#state.reload();
+  }
+
+  /**
+   * Makes the stored pool match API_KEYS: new keys join, removed ones leave, kept ones
+   * keep their state. Keys added at runtime stay, after the API_KEYS keys.
+   */
   syncKeys(keys: readonly StoredKey[]): void {
     const wanted = new Set(keys.map((key) => key.id));
-    for (const { id } of this.#sql<{ id: string }>("SELECT id FROM keys")) {
+    for (const { id } of this.#sql<{ id: string }>("SELECT id FROM keys WHERE source = 'env'")) {
       if (!wanted.has(id)) {
         this.#sql("DELETE FROM keys WHERE id = ?", id);
         this.#sql("DELETE FROM marks WHERE key_id = ?", id);
       }
     }
     for (const key of keys) {
+      // A runtime key that now also sits in API_KEYS becomes an API_KEYS key.
       this.#sql(
-        `INSERT INTO keys (id, position, masked) VALUES (?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET position = excluded.position, masked = excluded.masked`,
+        `INSERT INTO keys (id, position, masked, source) VALUES (?, ?, ?, 'env')
+         ON CONFLICT (id) DO UPDATE SET position = excluded.position, masked = excluded.masked, source = 'env'`,
         key.id,
         key.position,
         key.masked,
       );
+      this.#sql("DELETE FROM runtime_secrets WHERE key_id = ?", key.id);
+    }
+    // Runtime keys keep their positions unless API_KEYS grew into them: then they move past the end.
+    let last = Math.max(keys.length, ...this.#sql<{ position: number }>("SELECT position FROM keys").map((row) => row.position));
+    for (const { id } of this.#sql<{ id: string }>(
+      "SELECT id FROM keys WHERE source = 'runtime' AND position <= ? ORDER BY position",
+      keys.length,
+    )) {
+      this.#sql("UPDATE keys SET position = ? WHERE id = ?", ++last, id);
     }
     this.#state.reload();
   }
@@ -174,10 +209,9 @@ export class KeyStore {
     return { keys: [...owners], inferred: owners.size > 0 && inferred };
   }
 
-  recordFailure({ keyId, model, fault }: AttemptFailure, now: number): void {
+  recordFailure({ keyId, model, fault, status }: AttemptFailure, now: number): void {
     if (fault.kind === "key-disabled") {
-      this.#sql("UPDATE keys SET disabled_reason = ?, disabled_at = ? WHERE id = ?", fault.reason, now, keyId);
-      this.#state.disable(keyId);
+      if (this.changes.disableByGoogle(keyId, fault.reason, status, now)) this.#state.disable(keyId);
       return;
     }
     // A quota fault on a request without a model cannot be pinned to one; nothing to mark.
@@ -205,18 +239,25 @@ export class KeyStore {
       now,
     );
     this.#state.mark(keyId, model, mark.until);
+    this.events.record({ kind: MARK_EVENTS[fault.kind], keyId, model, status: status ?? 429, message: fault.reason }, now);
+  }
+
+  /** Failures that mark nothing (5xx, timeouts) but belong in a key's history. */
+  recordEvents(events: readonly EventInput[], now: number): void {
+    for (const event of events) this.events.record(event, now);
   }
 
   /** Counts served requests: one upsert per day, key and model and per hour and model in the batch. */
   recordUsage(reports: readonly UsageReport[], now: number): void {
-    const daily = new Map<string, UsageTotals & { day: string; keyId: string; model: string }>();
+    const daily = new Map<string, UsageTotals & { day: string; keyId: string; model: string; lastAt: number }>();
     const hourly = new Map<string, UsageTotals & { hour: number; model: string }>();
     for (const report of reports) {
       const { keyId, model, at } = report;
       const day = quotaDay(at);
       const hour = at - (at % HOUR_MS);
       const dayGroup = `${day}|${keyId}|${model}`;
-      daily.set(dayGroup, { day, keyId, model, ...counted(daily.get(dayGroup), report) });
+      const previous = daily.get(dayGroup);
+      daily.set(dayGroup, { day, keyId, model, lastAt: Math.max(previous?.lastAt ?? 0, at), ...counted(previous, report) });
       const hourGroup = `${hour}|${model}`;
       hourly.set(hourGroup, { hour, model, ...counted(hourly.get(hourGroup), report) });
     }
@@ -232,6 +273,7 @@ export class KeyStore {
         row.promptTokens,
         row.outputTokens,
       );
+      this.#sql("UPDATE keys SET last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE id = ?", row.lastAt, row.keyId);
       // A success proves an expired mark is over; dropping it also forgets its strikes.
       this.#sql("DELETE FROM marks WHERE key_id = ? AND model = ? AND until <= ?", row.keyId, row.model, now);
     }
@@ -250,28 +292,45 @@ export class KeyStore {
   }
 
   /**
-   * `day`: what the daily cron does: lifts marks and disables from before the current
-   * quota day began (so a cron firing at 07:00 UTC in winter, an hour before Pacific
-   * midnight, leaves today's marks alone) and trims old history. `all`: lifts everything.
+   * `day`: what the daily cron does: lifts marks from before the current quota day began
+   * (so a cron firing at 07:00 UTC in winter, an hour before Pacific midnight, leaves
+   * today's marks alone) and trims old history. Keys Google or a verification disabled
+   * are not re-enabled blindly: their ids come back, for the caller to verify again.
+   * `all` (an admin's reset): lifts every mark and every disable but an operator's.
    */
-  reset(scope: "day" | "all", now: number): void {
+  reset(scope: "day" | "all", now: number, role?: Role): string[] {
     if (scope === "all") {
       this.#sql("DELETE FROM marks");
-      this.#sql("UPDATE keys SET disabled_reason = NULL, disabled_at = NULL");
+      this.#sql(
+        "UPDATE keys SET disabled_reason = NULL, disabled_by = NULL, disabled_at = NULL WHERE disabled_by IS NOT 'operator'",
+      );
+      this.events.record({ kind: "reset", message: "Every mark lifted.", ...(role && { role }) }, now);
       this.#state.reload();
-      return;
+      return [];
     }
     const dayStart = quotaDayStart(now);
+    const reverify = this.changes.toReverify(dayStart);
     this.#sql("DELETE FROM marks WHERE marked_at < ? OR until <= ?", dayStart, now);
-    this.#sql("UPDATE keys SET disabled_reason = NULL, disabled_at = NULL WHERE disabled_at < ?", dayStart);
     this.#sql("DELETE FROM usage_daily WHERE day < ?", quotaDay(now - DAILY_HISTORY_DAYS * 24 * HOUR_MS));
     this.#sql("DELETE FROM usage_hourly WHERE hour < ?", now - HOURLY_HISTORY_MS);
     this.#sql("DELETE FROM resources WHERE expires_at <= ?", now);
+    this.events.record({ kind: "reset", message: "Daily reset." }, now);
     this.#state.reload();
+    return reverify;
   }
 
   snapshot(now: number): StatsSnapshot {
     return buildSnapshot(this.#sql, now);
+  }
+
+  /** Every key's stats for today (without the history the snapshot adds). */
+  keyStats(now: number): PoolKeyStats {
+    return buildKeyStats(this.#sql, now);
+  }
+
+  /** The ids of every key, in pool order. */
+  keyIds(): string[] {
+    return this.#sql<{ id: string }>("SELECT id FROM keys ORDER BY position").map((row) => row.id);
   }
 
   #lastUsedFor(model: string): Map<string, number> {

@@ -71,6 +71,52 @@ const MIGRATIONS: readonly (readonly string[])[] = [
      )`,
     "CREATE INDEX login_failures_by_window ON login_failures (window_start)",
   ],
+  [
+    // Keys added at runtime (issue 10): where a key comes from, who disabled it, its last
+    // verification and when it last served.
+    "ALTER TABLE keys ADD COLUMN source TEXT NOT NULL DEFAULT 'env'",
+    "ALTER TABLE keys ADD COLUMN added_at INTEGER",
+    "ALTER TABLE keys ADD COLUMN disabled_by TEXT",
+    "UPDATE keys SET disabled_by = 'google' WHERE disabled_reason IS NOT NULL",
+    "ALTER TABLE keys ADD COLUMN verified_outcome TEXT",
+    "ALTER TABLE keys ADD COLUMN verified_at INTEGER",
+    "ALTER TABLE keys ADD COLUMN verified_message TEXT",
+    "ALTER TABLE keys ADD COLUMN last_used_at INTEGER",
+    // Apart from `keys`, so no query that feeds a page can select a secret by accident.
+    `CREATE TABLE runtime_secrets (
+       key_id TEXT PRIMARY KEY,
+       secret TEXT NOT NULL
+     )`,
+    // Masked form and position are copied in: an event outlives a deleted key.
+    `CREATE TABLE events (
+       id INTEGER PRIMARY KEY,
+       at INTEGER NOT NULL,
+       key_id TEXT,
+       masked TEXT,
+       position INTEGER,
+       model TEXT,
+       status INTEGER,
+       kind TEXT NOT NULL,
+       message TEXT,
+       role TEXT
+     )`,
+    "CREATE INDEX events_by_key ON events (key_id, id)",
+    `CREATE TABLE verify_jobs (
+       id TEXT PRIMARY KEY,
+       started_at INTEGER NOT NULL,
+       finished_at INTEGER,
+       role TEXT
+     )`,
+    `CREATE TABLE verify_items (
+       job_id TEXT NOT NULL,
+       seq INTEGER NOT NULL,
+       key_id TEXT NOT NULL,
+       outcome TEXT,
+       message TEXT,
+       at INTEGER,
+       PRIMARY KEY (job_id, seq)
+     )`,
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

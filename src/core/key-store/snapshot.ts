@@ -1,44 +1,15 @@
 import { nextQuotaReset, quotaDay, quotaDayStart } from "../pacific-time";
-import type { HistoryBucket, KeyStats, KeyStatus, ModelStats, StatsSnapshot } from "../stats-model";
+import type { HistoryBucket, StatsSnapshot } from "../stats-model";
+import { buildKeyStats } from "./key-stats";
 import type { SqlRunner } from "./sql";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-interface KeyRow extends Record<string, string | number | null> {
-  id: string;
-  masked: string;
-  position: number;
-  disabled_reason: string | null;
-}
-
-interface MarkRow extends Record<string, string | number | null> {
-  key_id: string;
-  model: string;
-  kind: "cooling" | "exhausted";
-  until: number;
-  reason: string;
-}
-
-interface UsageRow extends Record<string, string | number | null> {
-  key_id: string;
-  model: string;
-  requests: number;
-  prompt_tokens: number;
-  output_tokens: number;
-}
-
 interface BucketRow extends Record<string, string | number | null> {
   bucket: string | number;
   model: string;
   requests: number;
-}
-
-function keyStatus(disabled: boolean, models: ModelStats[]): KeyStatus {
-  if (disabled) return "disabled";
-  if (models.some((model) => model.state === "exhausted")) return "exhausted";
-  if (models.some((model) => model.state === "cooling")) return "cooling";
-  return "available";
 }
 
 function buckets(rows: BucketRow[], starts: (string | number)[], label: (start: string | number) => string): HistoryBucket[] {
@@ -52,49 +23,7 @@ function buckets(rows: BucketRow[], starts: (string | number)[], label: (start: 
 
 export function buildSnapshot(sql: SqlRunner, now: number): StatsSnapshot {
   const today = quotaDay(now);
-  const keys = sql<KeyRow>("SELECT id, masked, position, disabled_reason FROM keys ORDER BY position");
-  const marks = sql<MarkRow>("SELECT key_id, model, kind, until, reason FROM marks WHERE until > ?", now);
-  const usage = sql<UsageRow>(
-    "SELECT key_id, model, requests, prompt_tokens, output_tokens FROM usage_daily WHERE day = ?",
-    today,
-  );
-
-  const perKey = new Map<string, Record<string, ModelStats>>(keys.map((key) => [key.id, {}]));
-  const totals = { requests: 0, promptTokens: 0, outputTokens: 0 };
-  for (const row of usage) {
-    totals.requests += row.requests;
-    totals.promptTokens += row.prompt_tokens;
-    totals.outputTokens += row.output_tokens;
-    const models = perKey.get(row.key_id);
-    if (models === undefined) continue;
-    models[row.model] = {
-      requests: row.requests,
-      promptTokens: row.prompt_tokens,
-      outputTokens: row.output_tokens,
-      state: "ok",
-    };
-  }
-  for (const mark of marks) {
-    const models = perKey.get(mark.key_id);
-    if (models === undefined) continue;
-    const stats = models[mark.model] ?? { requests: 0, promptTokens: 0, outputTokens: 0, state: "ok" };
-    models[mark.model] = { ...stats, state: mark.kind, until: new Date(mark.until).toISOString(), reason: mark.reason };
-  }
-
-  const counts: Record<KeyStatus, number> = { available: 0, cooling: 0, exhausted: 0, disabled: 0 };
-  const keyStats: KeyStats[] = keys.map((key) => {
-    const models = perKey.get(key.id) ?? {};
-    const status = keyStatus(key.disabled_reason !== null, Object.values(models));
-    counts[status]++;
-    return {
-      id: key.id,
-      masked: key.masked,
-      position: key.position,
-      status,
-      ...(key.disabled_reason === null ? {} : { disabledReason: key.disabled_reason }),
-      models,
-    };
-  });
+  const { keys, models, totals, counts } = buildKeyStats(sql, now);
 
   const thisHour = now - (now % HOUR_MS);
   const hourStarts = Array.from({ length: 24 }, (_, i) => thisHour - (23 - i) * HOUR_MS);
@@ -116,7 +45,8 @@ export function buildSnapshot(sql: SqlRunner, now: number): StatsSnapshot {
     quotaDay: today,
     nextResetAt: new Date(nextQuotaReset(now)).toISOString(),
     totals: { ...totals, keys: { total: keys.length, ...counts } },
-    keys: keyStats,
+    keys,
+    models,
     history: {
       hourly: buckets(hourly, hourStarts, (start) => new Date(start).toISOString()),
       daily: buckets(daily, days, String),

@@ -3,6 +3,7 @@ import { errorResponse } from "../error-response";
 import type { AttemptFailure, Lease } from "../key-pool";
 import type { PoolKey } from "../key-ring";
 import { parseModelId } from "../model-name";
+import { resolveKey } from "../ring-refresh";
 import type { ProxyServices } from "../services";
 import type { UpstreamOutcome } from "../upstream-outcome";
 import { UsageScanner } from "../usage-scanner";
@@ -110,7 +111,7 @@ async function runSession(client: LiveSocket, path: LivePath, services: ProxySer
       return;
     }
     tried.push(lease.keyId);
-    const key = services.keyRing.byId(lease.keyId);
+    const key = await resolveKey(services, lease.keyId);
     if (key === undefined) continue;
 
     let result: SetupResult;

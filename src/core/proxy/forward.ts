@@ -6,7 +6,9 @@ import type { Route } from "../route";
 import type { ProxyServices } from "../services";
 import { claimOpenAIResources } from "../resources/claim-openai-resources";
 import { claimResources } from "../resources/claim-resources";
-import { classifyUpstream, isForeignResource } from "../upstream-outcome";
+import { resolveKey } from "../ring-refresh";
+import type { EventInput } from "../admin-model";
+import { classifyUpstream, googleMessage, isForeignResource } from "../upstream-outcome";
 import type { TokenUsage } from "../usage-scanner";
 import { KeyManagerUnavailable, keyManagerUnavailableResponse } from "./guarded-pool";
 import { meteredBody } from "./metered-body";
@@ -126,6 +128,9 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     });
     return response;
   };
+  // 5xx and timeouts mark nothing, but belong in the key's history; recorded off the critical path.
+  const incident = (event: EventInput): void =>
+    services.waitUntil(services.pool.recordEvents([event]).catch(() => undefined));
   const transient = (response: Response): Response | undefined => {
     fallback = response;
     return ++transientFailures >= MAX_TRANSIENT_FAILURES ? finish(response) : undefined;
@@ -156,8 +161,9 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     // A request pinned to its resources' owner has no other key to try: a 5xx or timeout is
     // worth another go with the same one, unless its body was streamed and cannot be replayed.
     if (!lease.pinned || request.body instanceof ReadableStream) exclude.push(lease.keyId);
-    const key = services.keyRing.byId(lease.keyId);
-    // The pool and this process disagree on API_KEYS only during a deploy; skip the stranger.
+    // A key added at runtime since this process last looked is fetched; one still unknown
+    // (the pool and this process disagree on API_KEYS only during a deploy) is skipped.
+    const key = await resolveKey(services, lease.keyId);
     if (key === undefined) continue;
     if (!services.budget.take(1, ATTEMPT_RESERVE)) {
       return finish(fallback ?? subrequestLimitResponse(style, tried.length - 1, services.budget.limit));
@@ -186,6 +192,16 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
       );
     } catch (error) {
       if (request.signal?.aborted) throw error;
+      incident(
+        error instanceof Timeout
+          ? { kind: "timeout", keyId: key.id, ...(model !== null && { model }), message: `No answer within ${services.config.firstByteTimeoutMs} ms.` }
+          : {
+              kind: "upstream-error",
+              keyId: key.id,
+              ...(model !== null && { model }),
+              message: services.keyRing.redact(error instanceof Error ? error.message : String(error)),
+            },
+      );
       const message =
         error instanceof Timeout
           ? errorResponse(style, 504, `The Gemini API did not answer within ${services.config.firstByteTimeoutMs} ms.`, {
@@ -231,12 +247,20 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
       return finish(answer);
     }
     if (outcome.kind === "transient") {
+      const message = googleMessage(text);
+      incident({
+        kind: "upstream-error",
+        keyId: key.id,
+        ...(model !== null && { model }),
+        status: upstream.status,
+        ...(message !== null && { message: services.keyRing.redact(message) }),
+      });
       const done = transient(answer);
       if (done) return done;
       continue;
     }
     fallback = undefined;
-    failure = { keyId: key.id, model, fault: { ...outcome, reason: services.keyRing.redact(outcome.reason) } };
+    failure = { keyId: key.id, model, status: upstream.status, fault: { ...outcome, reason: services.keyRing.redact(outcome.reason) } };
     // Only the owner may send this, and with no model there is no mark to wait out: the
     // next round would find no key and answer 503. The owner's wait, as a 429, is the truth.
     if (lease.pinned && model === null && outcome.kind !== "key-disabled") {

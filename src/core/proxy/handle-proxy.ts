@@ -9,6 +9,7 @@ import { openAIResources } from "../resources/openai-batch-resources";
 import { unsupportedOpenAIRequest } from "../resources/openai-unsupported";
 import { bodyResources, LISTABLE_COLLECTIONS, openAIChatResources, pathResource, TooManyResources } from "../resources/resource-names";
 import { isSignedUploadChunk, uploadOwner } from "../resources/upload-session";
+import { resolveKey } from "../ring-refresh";
 import { recognizeRoute, type NativeRoute, type OpenAIRoute, type Route } from "../route";
 import type { ProxyServices } from "../services";
 import { forward } from "./forward";
@@ -91,7 +92,7 @@ export async function handleProxy(request: Request, services: ProxyServices): Pr
   const sessionUrlOnly =
     tokens.length > 0 &&
     credential === null &&
-    (await isSignedUploadChunk(request.method, url, request.headers, services.keyRing, Date.now()));
+    (await isSignedUploadChunk(request.method, url, request.headers, (id) => resolveKey(services, id), Date.now()));
   const authorized =
     tokens.length === 0 || sessionUrlOnly || (credential !== null && (await isAcceptedToken(credential.token, tokens)));
   if (!authorized) {

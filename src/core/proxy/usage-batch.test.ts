@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { KeyPool, KeyPoolAdmin, UsageReport } from "../key-pool";
 import type { StatsSnapshot } from "../stats-model";
+import { idlePool } from "../../../test/setup/idle-pool";
 import { batchedUsage, UsageBatch } from "./usage-batch";
 
 // The batch against a pool that records what reaches it: the key manager's side of
@@ -10,7 +11,7 @@ function recordingPool(fail = false) {
   const events: string[] = [];
   const batches: UsageReport[][] = [];
   const pool: KeyPool & KeyPoolAdmin = {
-    acquire: () => Promise.reject(new Error("not used")),
+    ...idlePool(),
     recordUsage: async (reports) => {
       if (fail) throw new Error("usage write failed");
       batches.push(reports);

@@ -50,9 +50,9 @@ export function batchedUsage<P extends Pool>(pool: P, batch: UsageBatch, waitUnt
   return {
     ...pool,
     recordUsage: async (reports) => batch.add(reports, pool, waitUntil),
-    snapshot: async () => {
+    snapshot: async (options) => {
       await batch.flush(pool);
-      return pool.snapshot();
+      return pool.snapshot(options);
     },
   };
 }

@@ -3,6 +3,7 @@ import type { NativeRoute } from "../route";
 import type { ProxyServices } from "../services";
 import { clientHeaders, upstreamHeaders, upstreamUrl } from "../proxy/upstream-request";
 import { CONNECTION_LIMIT } from "../proxy/subrequest-budget";
+import { resolveKey } from "../ring-refresh";
 import { describedResource } from "./created-resources";
 import { field } from "../json-field";
 
@@ -48,7 +49,7 @@ interface Page {
 }
 
 async function listOne(route: NativeRoute, url: URL, headers: Headers, keyId: string, token: string, services: ProxyServices): Promise<Page> {
-  const key = services.keyRing.byId(keyId);
+  const key = await resolveKey(services, keyId);
   const failed = (response: Response | null): Page => ({ keyId, items: [], field: null, next: null, response });
   if (key === undefined) return failed(null);
   const pageUrl = new URL(url);

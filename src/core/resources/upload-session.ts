@@ -1,4 +1,4 @@
-import type { KeyRing } from "../key-ring";
+import type { PoolKey } from "../key-ring";
 
 // A resumable upload is a session with the key that started it. Google answers the
 // start with a session URL on its own host; the proxy points that URL back at itself
@@ -88,7 +88,13 @@ export function uploadOwner(url: URL): string | undefined {
  * POST (the only method of Google's resumable protocol), a chunk or status command, the
  * signed path and query unchanged, before the signed expiry.
  */
-export async function isSignedUploadChunk(method: string, url: URL, headers: Headers, keyRing: KeyRing, now: number): Promise<boolean> {
+export async function isSignedUploadChunk(
+  method: string,
+  url: URL,
+  headers: Headers,
+  lookup: (keyId: string) => Promise<PoolKey | undefined>,
+  now: number,
+): Promise<boolean> {
   const command = (headers.get("x-goog-upload-command") ?? "").split(",").map((part) => part.trim().toLowerCase()).join(", ");
   if (method !== "POST" || !CHUNK_COMMANDS.has(command) || !SESSION_PATH.test(url.pathname)) return false;
   const query = url.searchParams;
@@ -98,7 +104,9 @@ export async function isSignedUploadChunk(method: string, url: URL, headers: Hea
   const expires = Number(query.get(UPLOAD_EXPIRY_PARAM));
   const presented = query.get(UPLOAD_SIGNATURE_PARAM);
   const keyId = uploadOwner(url);
-  const key = keyId === undefined ? undefined : keyRing.byId(keyId);
-  if (key === undefined || presented === null || !Number.isSafeInteger(expires) || expires * 1000 <= now) return false;
+  // Looked up last: for a runtime key this process has not met yet, the lookup asks the key manager.
+  if (keyId === undefined || presented === null || !Number.isSafeInteger(expires) || expires * 1000 <= now) return false;
+  const key = await lookup(keyId);
+  if (key === undefined) return false;
   return equalInConstantTime(presented, await signature(key.secret, signedText(url.pathname, query)));
 }

@@ -1,9 +1,8 @@
 import { Hono, type Context } from "hono";
 import { etag } from "hono/etag";
 import type { AppEnv } from "../app";
-import { isAcceptedToken } from "../client-auth";
 import type { StatsApiResponse } from "../stats-model";
-import { authEnabled, mayView, requireViewer, sameOriginUnlessBearer } from "./access";
+import { authEnabled, loginEnabled, mayView, requireAdmin, requireViewer, sameOriginUnlessBearer, tokenRole } from "./access";
 import { ASSET_PREFIX, findAsset } from "./assets";
 import { pageStrings, rememberLanguage } from "./language";
 import { dashboardPage, loginPage } from "./page-shell";
@@ -40,7 +39,7 @@ export function statsRoutes(): Hono<AppEnv> {
 
   routes.post("/stat/login", sameOriginUnlessBearer, async (c) => {
     noStore(c);
-    if (!authEnabled(c)) return c.redirect("/stat", 303);
+    if (!loginEnabled(c)) return c.redirect("/stat", 303);
     const { pool } = c.env.services;
     const client = loginClient(c);
     // While a client waits, its attempts are not even checked: guessing gains nothing.
@@ -48,8 +47,10 @@ export function statsRoutes(): Hono<AppEnv> {
     if (waiting > 0) return throttled(c, waiting);
     const form = await c.req.parseBody();
     const token = typeof form.token === "string" ? form.token.trim() : "";
-    if (token !== "" && (await isAcceptedToken(token, c.env.services.config.proxyTokens))) {
-      await startSession(c, token);
+    // Proxy and admin tokens both sign in; the session records the role its token grants.
+    const role = token === "" ? null : await tokenRole(c, token);
+    if (role !== null) {
+      await startSession(c, token, role);
       return c.redirect("/stat", 303);
     }
     const wait = await pool.loginFailed(client);
@@ -85,14 +86,20 @@ export function statsRoutes(): Hono<AppEnv> {
 
   routes.get("/api/stats", requireViewer, async (c) => {
     noStore(c);
-    const snapshot = await c.env.services.pool.snapshot();
-    const body: StatsApiResponse = { ...snapshot, proxyAuthEnabled: authEnabled(c) };
+    // ?keys=none: the summary without the per-key list, for pools too big to fetch whole (GET /api/keys pages).
+    const withKeys = c.req.query("keys") !== "none";
+    const snapshot = await c.env.services.pool.snapshot({ keys: withKeys });
+    const body: StatsApiResponse = {
+      ...snapshot,
+      proxyAuthEnabled: authEnabled(c),
+      access: { role: c.get("role"), adminTokenSet: c.env.services.config.adminTokens.length > 0 },
+    };
     return c.json(body);
   });
 
-  routes.post("/api/reset", requireViewer, sameOriginUnlessBearer, async (c) => {
+  routes.post("/api/reset", requireAdmin, sameOriginUnlessBearer, async (c) => {
     noStore(c);
-    await c.env.services.pool.reset("all");
+    await c.env.services.pool.reset("all", c.get("role"));
     return c.json({ ok: true });
   });
 

@@ -1,3 +1,4 @@
+import type { Role } from "../admin-model";
 import type { SqlRunner } from "../key-store/sql";
 
 // Server-side state of the /stat login: sessions (so logging out ends one for good) and
@@ -7,8 +8,8 @@ import type { SqlRunner } from "../key-store/sql";
 /** What a session is: which token signed it in (a hash), what it may do, until when. */
 export interface StatSession {
   tokenHash: string;
-  /** "viewer" for every session today; room for a stronger role later. */
-  role: string;
+  /** The role the token granted at login (stats/access.ts): "admin" may change the pool. */
+  role: Role;
   expiresAt: number;
 }
 
@@ -62,7 +63,7 @@ export class SessionStore {
       idHash,
       now,
     )[0];
-    return row === undefined ? null : { tokenHash: row.token_hash, role: row.role, expiresAt: row.expires_at };
+    return row === undefined ? null : { tokenHash: row.token_hash, role: row.role === "admin" ? "admin" : "viewer", expiresAt: row.expires_at };
   }
 
   end(idHash: string): void {

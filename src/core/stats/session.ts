@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { Role } from "../admin-model";
 import type { AppEnv } from "../app";
 import { SESSION_LIFETIME_MS, type StatSession } from "./session-store";
 
@@ -33,9 +34,9 @@ export function loginClient(c: Context<AppEnv>): string {
   return c.req.header("cf-connecting-ip") ?? "unknown";
 }
 
-export async function startSession(c: Context<AppEnv>, token: string): Promise<void> {
+export async function startSession(c: Context<AppEnv>, token: string, role: Role): Promise<void> {
   const id = [...crypto.getRandomValues(new Uint8Array(32))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-  const session = { tokenHash: await tokenHash(token), role: "viewer", expiresAt: Date.now() + SESSION_LIFETIME_MS };
+  const session: StatSession = { tokenHash: await tokenHash(token), role, expiresAt: Date.now() + SESSION_LIFETIME_MS };
   await c.env.services.pool.startStatSession(await sha256Hex(id), session, loginClient(c));
   setCookie(c, COOKIE_NAME, id, {
     prefix: "host",
@@ -63,7 +64,7 @@ export async function sessionOf(c: Context<AppEnv>, tokens: readonly string[]): 
   return current.includes(session.tokenHash) ? session : null;
 }
 
-/** True when the request carries a live session signed in with one of `tokens`. */
-export async function hasSession(c: Context<AppEnv>, tokens: readonly string[]): Promise<boolean> {
-  return (await sessionOf(c, tokens)) !== null;
+/** True when `session` was signed in with one of `tokens`. */
+export async function signedInWith(session: StatSession, tokens: readonly string[]): Promise<boolean> {
+  return (await Promise.all(tokens.map(tokenHash))).includes(session.tokenHash);
 }

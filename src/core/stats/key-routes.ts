@@ -1,0 +1,113 @@
+import { Hono, type Context } from "hono";
+import type { BulkAction, KeyChangeRefusal } from "../admin-model";
+import type { AppEnv } from "../app";
+import { parseNewKeys } from "../key-admin/parse-new-keys";
+import { requireAdmin, requireViewer, sameOriginUnlessBearer } from "./access";
+import { apiError, readJsonObject, stringList } from "./json-input";
+import { parseEventQuery, parseKeyListQuery } from "./key-query";
+import { noStore, statSecurityHeaders } from "./security-headers";
+
+// The pool's admin API: runtime keys, disables, verification, the event log. Reading
+// needs a viewer, changing needs an admin (stats/access.ts); changes from a browser must
+// be same-origin. Keys travel in only (POST /api/keys): every answer names them masked.
+
+const BULK_ACTIONS: readonly BulkAction[] = ["disable", "enable", "delete", "verify"];
+
+function refusal(c: Context<AppEnv>, result: KeyChangeRefusal): Response {
+  if (result.refused === "unknown") return apiError(c, 404, `No key has the id "${c.req.param("id") ?? ""}".`);
+  return apiError(
+    c,
+    409,
+    `${result.masked} comes from the API_KEYS secret: remove it from the secret and redeploy to delete it. It can be disabled here.`,
+  );
+}
+
+export function keyRoutes(): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+  routes.use("/api/*", statSecurityHeaders, async (c, next) => {
+    noStore(c);
+    await next();
+  });
+  const change = [requireAdmin, sameOriginUnlessBearer] as const;
+
+  routes.get("/api/keys", requireViewer, async (c) => {
+    const query = parseKeyListQuery(new URL(c.req.url).searchParams);
+    if (!query.ok) return apiError(c, 400, query.message);
+    return c.json(await c.env.services.pool.listKeys(query.value));
+  });
+
+  routes.post("/api/keys", ...change, async (c) => {
+    const body = await readJsonObject(c);
+    if (!body.ok) return body.response;
+    const verify = body.value.verify ?? true;
+    if (typeof verify !== "boolean") return apiError(c, 400, '"verify" must be true or false.');
+    const parsed = parseNewKeys(body.value.keys);
+    if ("error" in parsed) return apiError(c, parsed.status, parsed.error);
+    const result =
+      parsed.keys.length === 0
+        ? { added: [], duplicates: 0 }
+        : await c.env.services.pool.addKeys(parsed.keys, verify, c.get("role"));
+    return c.json({ ...result, duplicates: result.duplicates + parsed.duplicates, rejected: parsed.rejected });
+  });
+
+  routes.get("/api/keys/verify", requireViewer, async (c) => c.json({ job: await c.env.services.pool.verification() }));
+
+  routes.post("/api/keys/verify", ...change, async (c) => {
+    const body = await readJsonObject(c, true);
+    if (!body.ok) return body.response;
+    const ids = stringList(body.value.ids, "ids");
+    if (ids !== undefined && "error" in ids) return apiError(c, 400, ids.error);
+    const { started, job } = await c.env.services.pool.startVerification(ids ?? null, c.get("role"));
+    if (!started) return apiError(c, 409, "A verification is already running; wait for it to finish (GET /api/keys/verify).", { job });
+    return c.json({ job }, 202);
+  });
+
+  routes.post("/api/keys/bulk", ...change, async (c) => {
+    const body = await readJsonObject(c);
+    if (!body.ok) return body.response;
+    const action = BULK_ACTIONS.find((candidate) => candidate === body.value.action);
+    if (action === undefined) return apiError(c, 400, `"action" must be one of ${BULK_ACTIONS.join(", ")}.`);
+    const ids = stringList(body.value.ids, "ids");
+    if (ids === undefined || "error" in ids) return apiError(c, 400, '"ids" must be an array of key ids.');
+    const result = await c.env.services.pool.bulk(action, ids, c.get("role"));
+    if (!("job" in result)) return c.json(result);
+    if (!result.started) {
+      return apiError(c, 409, "A verification is already running; wait for it to finish (GET /api/keys/verify).", { job: result.job });
+    }
+    return c.json({ job: result.job }, 202);
+  });
+
+  routes.delete("/api/keys/:id", ...change, async (c) => {
+    const result = await c.env.services.pool.deleteKey(c.req.param("id"), c.get("role"));
+    return "refused" in result ? refusal(c, result) : c.json({ deleted: result });
+  });
+
+  routes.post("/api/keys/:id/disable", ...change, async (c) => {
+    const body = await readJsonObject(c, true);
+    if (!body.ok) return body.response;
+    const reason = body.value.reason ?? "Disabled by an operator.";
+    if (typeof reason !== "string" || reason.length > 500) return apiError(c, 400, '"reason" must be a string of at most 500 characters.');
+    // An operator may paste anything here; a pool key among it is stored masked.
+    const text = c.env.services.keyRing.redact(reason.trim()) || "Disabled by an operator.";
+    const result = await c.env.services.pool.disableKey(c.req.param("id"), text, c.get("role"));
+    return "refused" in result ? refusal(c, result) : c.json(result);
+  });
+
+  routes.post("/api/keys/:id/enable", ...change, async (c) => {
+    const result = await c.env.services.pool.enableKey(c.req.param("id"), c.get("role"));
+    return "refused" in result ? refusal(c, result) : c.json(result);
+  });
+
+  routes.post("/api/keys/:id/verify", ...change, async (c) => {
+    const result = await c.env.services.pool.verifyKey(c.req.param("id"), c.get("role"));
+    return "refused" in result ? refusal(c, result) : c.json(result);
+  });
+
+  routes.get("/api/events", requireViewer, async (c) => {
+    const query = parseEventQuery(new URL(c.req.url).searchParams);
+    if (!query.ok) return apiError(c, 400, query.message);
+    return c.json(await c.env.services.pool.events(query.value));
+  });
+
+  return routes;
+}
