@@ -56,12 +56,19 @@ function defined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
 }
 
+function restriction(value: unknown): KeyConfig["restricted"] {
+  if (value === undefined || value === "referrer" || value === "ip") return value;
+  throw new ControlInputError('restricted must be "referrer" or "ip"');
+}
+
 export function parseKeyConfig(value: unknown): KeyConfig {
   const body = record(value, "key config");
   return defined({
     key: requiredString(body, "key"),
     invalid: optionalBoolean(body, "invalid"),
     suspended: optionalBoolean(body, "suspended"),
+    restricted: restriction(body.restricted),
+    delayMs: optionalNumber(body, "delayMs"),
     project: optionalString(body, "project"),
   });
 }

@@ -64,6 +64,23 @@ export function consumerSuspended(key: string): ErrorReply {
   ]);
 }
 
+/** A key restricted to websites: a server-side caller sends no Referer, so Google names it <empty>. */
+export function referrerBlocked(): ErrorReply {
+  return envelope(403, "PERMISSION_DENIED", "Requests from referer <empty> are blocked.", [
+    errorInfo("API_KEY_HTTP_REFERRER_BLOCKED", { consumer: "projects/123456789012" }),
+  ]);
+}
+
+/** A key restricted to IP addresses the caller is not among. */
+export function ipAddressBlocked(): ErrorReply {
+  return envelope(
+    403,
+    "PERMISSION_DENIED",
+    "The provided API key has an IP address restriction. The originating IP address of the call (203.0.113.7) violates this restriction.",
+    [errorInfo("API_KEY_IP_ADDRESS_BLOCKED", { consumer: "projects/123456789012" })],
+  );
+}
+
 export function projectDenied(): ErrorReply {
   return envelope(403, "PERMISSION_DENIED", "Your project has been denied access. Please contact support.");
 }

@@ -34,7 +34,7 @@ export interface Admitted {
 export async function admit(ex: Exchange, input: GateInput): Promise<Admitted | null> {
   const { key, model, action, metered } = input;
   const shape = model === null ? { model: "" } : ex.state.shapeOf(model);
-  await sleep(shape.firstByteDelayMsByKey?.[key] ?? shape.firstByteDelayMs ?? 0, ex.signal);
+  await sleep(shape.firstByteDelayMsByKey?.[key] ?? shape.firstByteDelayMs ?? ex.state.keyConfig(key)?.delayMs ?? 0, ex.signal);
   if (ex.signal.aborted) return null;
 
   const fail = (reply: ErrorReply): null => {

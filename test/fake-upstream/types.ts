@@ -32,6 +32,10 @@ export interface KeyConfig {
   key: string;
   invalid?: boolean;
   suspended?: boolean;
+  /** A key restricted to websites (HTTP referrers) or IP addresses the caller is not: Google's 403 on every request. */
+  restricted?: "referrer" | "ip";
+  /** Hang this long before answering any request made with the key (model lists included). */
+  delayMs?: number;
   /** Keys naming the same project share one quota, as on Google. */
   project?: string;
 }

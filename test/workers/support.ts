@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { inject } from "vitest";
 import type { FakeConfig } from "../fake-upstream/resource-types.ts";
-import type { LogSnapshot, ModelShape, QuotaConfig, ScriptConfig } from "../fake-upstream/types.ts";
+import type { KeyConfig, LogSnapshot, ModelShape, QuotaConfig, ScriptConfig } from "../fake-upstream/types.ts";
 
 // Shared by the proxy suites that run inside workerd: the proxy is called through the
 // worker's real fetch handler, the fake upstream over loopback HTTP.
@@ -45,12 +45,15 @@ async function control(path: string, body?: unknown): Promise<Response> {
 }
 
 export const fake = {
+  keys: (configs: KeyConfig[]) => control("keys", configs),
   quota: (config: QuotaConfig) => control("quota", config),
   script: (config: ScriptConfig) => control("script", config),
   model: (shape: ModelShape) => control("model", shape),
   configure: (config: FakeConfig) => control("config", config),
   log: async (model: string): Promise<LogSnapshot> =>
     (await control(`log?model=${encodeURIComponent(model)}`)).json<LogSnapshot>(),
+  /** Requests made with one key, whatever the route. */
+  byKey: async (key: string): Promise<LogSnapshot> => (await control(`log?key=${encodeURIComponent(key)}`)).json<LogSnapshot>(),
   /** Requests that carried this x-fake-tag header: for routes that name no model (uploads, files). */
   tagged: async (tag: string): Promise<LogSnapshot> =>
     (await control(`log?tag=${encodeURIComponent(tag)}`)).json<LogSnapshot>(),
