@@ -54,5 +54,9 @@ export function batchedUsage<P extends Pool>(pool: P, batch: UsageBatch, waitUnt
       await batch.flush(pool);
       return pool.snapshot(options);
     },
+    listKeys: async (query) => {
+      await batch.flush(pool);
+      return pool.listKeys(query);
+    },
   };
 }
