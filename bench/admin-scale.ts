@@ -40,7 +40,9 @@ async function timed(path: string, runs = 10): Promise<string> {
     bytes = result.text.length;
   }
   times.sort((a, b) => a - b);
-  return `${path.padEnd(40)} median ${times[Math.floor(runs / 2)]!.toFixed(1)} ms, max ${times.at(-1)!.toFixed(1)} ms, ${(bytes / 1024).toFixed(0)} KiB`;
+  const median = times[Math.floor(runs / 2)] ?? NaN;
+  const max = times.at(-1) ?? NaN;
+  return `${path.padEnd(40)} median ${median.toFixed(1)} ms, max ${max.toFixed(1)} ms, ${(bytes / 1024).toFixed(0)} KiB`;
 }
 
 async function verifyAll(ids: string[]): Promise<string> {
