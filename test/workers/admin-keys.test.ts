@@ -297,6 +297,38 @@ describe("verifying every key", () => {
   });
 });
 
+describe("the event log", () => {
+  it("records quota marks, cooldowns and upstream errors per key, with the model, status and Google's message", async () => {
+    const h = await adminHarness();
+    const model = uniqueModel("events");
+    // A fresh pool hands keys out in position order: each of the first four answers differently.
+    await fake.script({ key: poolKeys[0]!, model, outcomes: ["server-error"] });
+    await fake.script({ key: poolKeys[1]!, model, outcomes: ["quota-day"] });
+    await fake.script({ key: poolKeys[2]!, model, outcomes: [{ kind: "quota-minute", retryDelay: "30s" }] });
+    await fake.script({ key: poolKeys[3]!, model, outcomes: ["bare-429"] });
+    expect(await generate(h, model)).toBe(200);
+    let page: EventPage = { events: [] };
+    await expect
+      // Sorted by position: the 5xx is recorded off the request path, so it may land after the marks.
+      .poll(
+        async () =>
+          (page = await events(h, `?model=${model}`)).events
+            .map((event) => [event.position, event.kind, event.status])
+            .sort((a, b) => Number(a[0]) - Number(b[0])),
+        { timeout: 5_000 },
+      )
+      .toEqual([
+        [1, "upstream-error", 500],
+        [2, "quota-day", 429],
+        [3, "quota-minute", 429],
+        [4, "cooldown", 429],
+      ]);
+    expect(page.events.find((event) => event.kind === "quota-day")?.message).toMatch(/You exceeded your current quota/);
+    expect(page.events.every((event) => event.masked?.startsWith("AIza…"))).toBe(true);
+    expect((await events(h, `?model=${model}&kind=quota-day`)).events).toHaveLength(1);
+  });
+});
+
 describe("the key table and the stats", () => {
   it("pages, filters, sorts and searches keys; /api/stats carries the new fields and ?keys=none drops the list", async () => {
     const h = await adminHarness();

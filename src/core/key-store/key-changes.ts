@@ -69,7 +69,7 @@ export class KeyChanges {
     return { added, duplicates };
   }
 
-  /** Removes a runtime key with its marks and usage-free state; API_KEYS keys are refused. */
+  /** Removes a runtime key, its secret, marks and resource records (its usage stays counted); API_KEYS keys are refused. */
   delete(id: string, role: Role, now: number): MaskedKey | KeyChangeRefusal {
     const key = this.#key(id);
     if (key === undefined) return { refused: "unknown" };
