@@ -1,8 +1,11 @@
 import type { ProxyConfig } from "../config";
 import { verificationVerdict, type VerificationVerdict } from "./verification-outcome";
 
-/** Google answers a model list in well under a second; this long means it is not answering. */
-const VERIFY_TIMEOUT_MS = 10_000;
+/**
+ * Google answers a model list in well under a second; this long means it is not answering.
+ * Under the 10 s the proxy waits for the key manager, so a single check answers in time.
+ */
+const VERIFY_TIMEOUT_MS = 8_000;
 
 /** Asks Google for one model with the key: no generation quota is spent. */
 export async function verifyKey(
