@@ -117,6 +117,8 @@ describe("adding keys", () => {
     expect(added.events.every((event) => event.role === "admin" && event.masked?.includes("…"))).toBe(true);
     const verified = await events(h, "?kind=verified&limit=2");
     expect(verified.events).toHaveLength(2);
+    // The checks of a job carry the role of whoever started it (here, the admin's add).
+    expect(verified.events.map((event) => event.role)).toEqual(["admin", "admin"]);
     expect(verified.next).toBeDefined();
     const older = await events(h, `?kind=verified&limit=2&before=${verified.next!}`);
     expect(Number(older.events[0]!.id)).toBeLessThan(Number(verified.events[1]!.id));

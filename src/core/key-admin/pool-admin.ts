@@ -137,6 +137,7 @@ export class PoolAdmin {
     const batch = this.#store.jobs.next(VERIFY_BATCH);
     if (batch.length === 0) return this.#store.jobs.settle(this.#now());
     const ring = await this.#fullRing();
+    const role = this.#store.jobs.runningRole();
     let cursor = 0;
     const worker = async (): Promise<void> => {
       for (let item = batch[cursor++]; item !== undefined; item = batch[cursor++]) {
@@ -146,7 +147,7 @@ export class PoolAdmin {
         const message = verdict.message === undefined ? undefined : ring.redact(verdict.message);
         const now = this.#now();
         this.#store.jobs.record(item.seq, verdict.outcome, message, now);
-        this.#store.changes.applyVerification(item.keyId, verdict.outcome, message, undefined, now);
+        this.#store.changes.applyVerification(item.keyId, verdict.outcome, message, role, now);
       }
     };
     await Promise.all(Array.from({ length: Math.min(VERIFY_CONCURRENCY, batch.length) }, worker));

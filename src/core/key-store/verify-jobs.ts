@@ -9,6 +9,7 @@ interface JobRow extends Record<string, string | number | null> {
   id: string;
   started_at: number;
   finished_at: number | null;
+  role: Role | null;
 }
 
 interface ItemRow extends Record<string, string | number | null> {
@@ -34,11 +35,12 @@ export class VerifyJobs {
   }
 
   #running(): JobRow | undefined {
-    return this.#sql<JobRow>("SELECT id, started_at, finished_at FROM verify_jobs WHERE finished_at IS NULL")[0];
+    return this.#sql<JobRow>("SELECT id, started_at, finished_at, role FROM verify_jobs WHERE finished_at IS NULL")[0];
   }
 
-  get running(): boolean {
-    return this.#running() !== undefined;
+  /** Who started the running job (undefined for the daily reset's), for the events of its checks. */
+  runningRole(): Role | undefined {
+    return this.#running()?.role ?? undefined;
   }
 
   /** Starts a job over `keyIds`, replacing the previous one; undefined while one runs. */
@@ -108,7 +110,7 @@ export class VerifyJobs {
   }
 
   current(): VerifyJob | undefined {
-    const job = this.#sql<JobRow>("SELECT id, started_at, finished_at FROM verify_jobs ORDER BY started_at DESC LIMIT 1")[0];
+    const job = this.#sql<JobRow>("SELECT id, started_at, finished_at, role FROM verify_jobs ORDER BY started_at DESC LIMIT 1")[0];
     if (job === undefined) return undefined;
     const items = this.#sql<ItemRow>(
       `SELECT i.seq AS seq, i.key_id AS key_id, k.masked AS masked, k.position AS position, i.outcome AS outcome,
