@@ -44,6 +44,8 @@ export class PoolAdmin {
   readonly #now: () => number;
   /** Changes whenever runtime keys join or leave; the proxy's rings compare it to refresh. */
   #version = crypto.randomUUID();
+  /** The full ring of the current version: building its redactor walks every key, so it is kept. */
+  #ring: { version: string; env: KeyRing; ring: KeyRing } | undefined;
 
   constructor(deps: PoolAdminDeps) {
     this.#deps = deps;
@@ -67,7 +69,11 @@ export class PoolAdmin {
 
   /** API_KEYS and runtime keys: to find secrets and to mask Google's messages. */
   async #fullRing(): Promise<KeyRing> {
-    return ringOf([...(await this.#deps.envRing()).keys, ...this.#store.changes.secrets()]);
+    const env = await this.#deps.envRing();
+    if (this.#ring?.version !== this.#version || this.#ring.env !== env) {
+      this.#ring = { version: this.#version, env, ring: ringOf([...env.keys, ...this.#store.changes.secrets()]) };
+    }
+    return this.#ring.ring;
   }
 
   async add(secrets: readonly string[], verify: boolean, role: Role): Promise<Omit<AddKeysResult, "rejected">> {
