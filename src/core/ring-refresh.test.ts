@@ -6,8 +6,8 @@ import { RefreshableKeyRing } from "./ring-refresh";
 // A process's ring learns runtime keys from the key manager: once per new version,
 // shared by concurrent callers, and not more than once a second when nothing helps.
 
-const ENV_KEY = "AIzaSyENVxxxxxxxxxxxxxxxxxxxxxxxxxxxxx01";
-const RUNTIME_KEY = "AIzaSyRUNTIMExxxxxxxxxxxxxxxxxxxxxxxxx02";
+const ENV_KEY = "AIzaSyD4r9Kq2LmX7vB1nT8pW3zY6cH0jF5gE01";
+const RUNTIME_KEY = "AIzaSyQ8sN2wR5tU1oP9aV4bM7kJ3hG6fL0xC02";
 
 async function runtimeKey(secret: string, position: number): Promise<PoolKey> {
   return { id: await fingerprint(secret), secret, masked: maskKey(secret), position };
@@ -29,10 +29,10 @@ describe("RefreshableKeyRing", () => {
     await Promise.all([ring.refresh(fetchKeys, 0), ring.refresh(fetchKeys, 0)]);
     expect(asked).toEqual([undefined]);
     expect(ring.byId(added.id)?.position).toBe(2);
-    expect(ring.redact(`key=${RUNTIME_KEY} and ${ENV_KEY}`)).toBe("key=AIza…xx02 and AIza…xx01");
+    expect(ring.redact(`key=${RUNTIME_KEY} and ${ENV_KEY}`)).toBe("key=AIza…xC02 and AIza…gE01");
     // Bound, as callers pass it around.
     const { redact } = ring;
-    expect(redact(RUNTIME_KEY)).toBe("AIza…xx02");
+    expect(redact(RUNTIME_KEY)).toBe("AIza…xC02");
 
     // Within a second nothing is asked; after it, the known version is sent and an unchanged answer keeps the ring.
     await ring.refresh(fetchKeys, 500);
