@@ -27,9 +27,13 @@ export interface AdminHarness {
   services: ProxyServices;
 }
 
-export async function adminHarness(tokens: { proxy?: string; admin?: string } = { proxy: CLIENT_TOKEN, admin: ADMIN_TOKEN }): Promise<AdminHarness> {
+/** `poolName` reuses a Durable Object, as a redeploy with other secrets keeps its state. */
+export async function adminHarness(
+  tokens: { proxy?: string; admin?: string } = { proxy: CLIENT_TOKEN, admin: ADMIN_TOKEN },
+  poolName = `admin-test-${crypto.randomUUID()}`,
+): Promise<AdminHarness> {
   const app = createApp();
-  const pool = env.API_KEY_MANAGER.getByName(`admin-test-${crypto.randomUUID()}`);
+  const pool = env.API_KEY_MANAGER.getByName(poolName);
   const services: ProxyServices = {
     config: readConfig({
       GEMINI_UPSTREAM_URL: `${upstreamOrigin}/v1beta`,

@@ -132,6 +132,24 @@ describe("roles", () => {
     expect((await generate(CLIENT_TOKEN)).status).toBe(200);
   });
 
+  it("gives a session the role its token has now: setting ADMIN_API_KEY demotes proxy-token sessions at once", async () => {
+    const poolName = `admin-test-${crypto.randomUUID()}`;
+    const before = await adminHarness({ proxy: CLIENT_TOKEN }, poolName);
+    const login = await before.call("/stat/login", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
+      body: new URLSearchParams({ token: CLIENT_TOKEN }).toString(),
+      redirect: "manual",
+    });
+    const cookie = login.headers.getSetCookie().find((line) => line.startsWith("__Host-stat-session="))!.split(";")[0]!;
+    const roleIn = async (h: typeof before) => (await (await h.call("/api/stats", { headers: { cookie } })).json<StatsApiResponse>()).access.role;
+    expect(await roleIn(before)).toBe("admin");
+    const after = await adminHarness({ proxy: CLIENT_TOKEN, admin: ADMIN_TOKEN }, poolName);
+    expect(await roleIn(after)).toBe("viewer");
+    const reset = await after.call("/api/reset", { method: "POST", headers: { cookie, origin: ORIGIN, "content-type": "application/json" }, body: "{}" });
+    expect(reset.status).toBe(403);
+  });
+
   it("signs in with either token at /stat; the session keeps the token's role", async () => {
     const h = await adminHarness({ proxy: CLIENT_TOKEN, admin: ADMIN_TOKEN });
     const sessionFor = async (token: string): Promise<string> => {
