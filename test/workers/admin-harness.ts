@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { expect, vi } from "vitest";
 import type { AddKeysResult, VerifyJob } from "../../src/core/admin-model";
 import { createApp } from "../../src/core/app";
-import { readConfig } from "../../src/core/config";
+import { readConfig, type ProxyEnv } from "../../src/core/config";
 import { keyRingFor } from "../../src/core/key-ring";
 import { RefreshableKeyRing } from "../../src/core/ring-refresh";
 import type { ProxyServices } from "../../src/core/services";
@@ -31,6 +31,7 @@ export interface AdminHarness {
 export async function adminHarness(
   tokens: { proxy?: string; admin?: string } = { proxy: CLIENT_TOKEN, admin: ADMIN_TOKEN },
   poolName = `admin-test-${crypto.randomUUID()}`,
+  vars: ProxyEnv = {},
 ): Promise<AdminHarness> {
   const app = createApp();
   const pool = env.API_KEY_MANAGER.getByName(poolName);
@@ -41,6 +42,7 @@ export async function adminHarness(
       API_KEYS: poolKeys.join(","),
       ...(tokens.proxy !== undefined && { PROXY_API_KEY: tokens.proxy }),
       ...(tokens.admin !== undefined && { ADMIN_API_KEY: tokens.admin }),
+      ...vars,
     }),
     keyRing: new RefreshableKeyRing(await keyRingFor(poolKeys.join(","))),
     pool,

@@ -331,6 +331,18 @@ describe("the event log", () => {
   });
 });
 
+describe("the event log of a hanging key", () => {
+  it("records a timeout for the key that did not answer, and the request is served by the next", async () => {
+    const h = await adminHarness(undefined, undefined, { UPSTREAM_TIMEOUT_MS: "300" });
+    const model = uniqueModel("timeout-event");
+    await fake.model({ model, firstByteDelayMsByKey: { [poolKeys[0]!]: 3_000 } });
+    expect(await generate(h, model)).toBe(200);
+    await expect
+      .poll(async () => (await events(h, `?model=${model}&kind=timeout`)).events.map((event) => [event.position, event.message]), { timeout: 5_000 })
+      .toEqual([[1, "No answer within 300 ms."]]);
+  });
+});
+
 describe("the key table and the stats", () => {
   it("pages, filters, sorts and searches keys; /api/stats carries the new fields and ?keys=none drops the list", async () => {
     const h = await adminHarness();
