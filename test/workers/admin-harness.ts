@@ -5,7 +5,7 @@ import { createApp } from "../../src/core/app";
 import { readConfig, type ProxyEnv } from "../../src/core/config";
 import { keyRingFor } from "../../src/core/key-ring";
 import { RefreshableKeyRing } from "../../src/core/ring-refresh";
-import type { ProxyServices } from "../../src/core/services";
+import type { ProxyServices, RuntimeServices } from "../../src/core/services";
 import type { KeyListPage } from "../../src/core/stats-model";
 import { poolKeys, upstreamOrigin } from "./support";
 
@@ -24,7 +24,7 @@ export interface AdminHarness {
   /** Every response body this harness returned, for the key-leak check. */
   bodies: string[];
   pool: ProxyServices["pool"];
-  services: ProxyServices;
+  services: RuntimeServices;
 }
 
 /** `poolName` reuses a Durable Object, as a redeploy with other secrets keeps its state. */
@@ -35,7 +35,7 @@ export async function adminHarness(
 ): Promise<AdminHarness> {
   const app = createApp();
   const pool = env.API_KEY_MANAGER.getByName(poolName);
-  const services: ProxyServices = {
+  const services: RuntimeServices = {
     config: readConfig({
       GEMINI_UPSTREAM_URL: `${upstreamOrigin}/v1beta`,
       OPENAI_UPSTREAM_URL: `${upstreamOrigin}/v1beta/openai`,
