@@ -1,7 +1,13 @@
+import adminScript from "./client/admin.client.js";
+import apiScript from "./client/api.client.js";
 import appScript from "./client/app.client.js";
 import chartScript from "./client/chart.client.js";
 import domScript from "./client/dom.client.js";
+import eventsScript from "./client/events.client.js";
 import formatScript from "./client/format.client.js";
+import healthScript from "./client/health.client.js";
+import keyListScript from "./client/key-list.client.js";
+import keyTableScript from "./client/key-table.client.js";
 import keysScript from "./client/keys.client.js";
 import summaryScript from "./client/summary.client.js";
 import styles from "./client/stat.client.css";
@@ -21,10 +27,16 @@ interface Asset {
 const JS = "text/javascript; charset=utf-8";
 
 const ASSETS = {
+  "admin.client.js": { body: adminScript, contentType: JS },
+  "api.client.js": { body: apiScript, contentType: JS },
   "app.client.js": { body: appScript, contentType: JS },
   "chart.client.js": { body: chartScript, contentType: JS },
   "dom.client.js": { body: domScript, contentType: JS },
+  "events.client.js": { body: eventsScript, contentType: JS },
   "format.client.js": { body: formatScript, contentType: JS },
+  "health.client.js": { body: healthScript, contentType: JS },
+  "key-list.client.js": { body: keyListScript, contentType: JS },
+  "key-table.client.js": { body: keyTableScript, contentType: JS },
   "keys.client.js": { body: keysScript, contentType: JS },
   "summary.client.js": { body: summaryScript, contentType: JS },
   "stat.client.css": { body: styles, contentType: "text/css; charset=utf-8" },

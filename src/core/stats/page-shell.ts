@@ -37,6 +37,60 @@ function languageSwitch(strings: StatStrings): Markup {
   </form>`;
 }
 
+/** The event kinds the proxy logs, in the order the filter lists them. */
+const EVENT_KINDS = [
+  "quota-day",
+  "quota-minute",
+  "cooldown",
+  "disabled",
+  "enabled",
+  "verified",
+  "added",
+  "deleted",
+  "reset",
+  "upstream-error",
+  "timeout",
+] as const;
+
+const KEY_FILTERS = ["", "available", "cooling", "exhausted", "disabled"] as const;
+
+function keysPanel(strings: StatStrings): Markup {
+  return html`<section class="panel" aria-labelledby="keys-heading">
+        <h2 id="keys-heading">${strings.keysListHeading}</h2>
+        <div id="admin-tools" class="admin-tools"></div>
+        <div class="key-tools">
+          <div id="key-filter" class="segmented filter" role="group" aria-label="${strings.filterLabel}">
+            ${KEY_FILTERS.map(
+              (status) =>
+                html`<button type="button" data-filter="${status}" aria-pressed="${String(status === "")}">${status === "" ? strings.filterAll : strings[`status_${status}`]} <span class="filter-count"></span></button>`,
+            )}
+          </div>
+          <input id="key-search" class="search" type="search" autocomplete="off" spellcheck="false" aria-label="${strings.searchLabel}" placeholder="${strings.searchPlaceholder}" />
+        </div>
+        <div id="bulk" class="bulk"></div>
+        <p id="action-status" class="action-status" role="status" aria-live="polite"></p>
+        <div id="key-table" class="table-wrap"></div>
+        <nav id="key-pager" class="pager" aria-label="${strings.keysListHeading}"></nav>
+      </section>`;
+}
+
+function eventsPanel(strings: StatStrings): Markup {
+  return html`<section class="panel" aria-labelledby="events-heading">
+        <h2 id="events-heading">${strings.eventsHeading}</h2>
+        <form id="event-filters" class="event-filters">
+          <label>${strings.eventsKey} <input name="key" type="search" autocomplete="off" spellcheck="false" placeholder="${strings.eventsKeyPlaceholder}" /></label>
+          <label>${strings.eventsModel} <select name="model"><option value="">${strings.eventsAny}</option></select></label>
+          <label>${strings.eventsKind} <select name="kind">
+            <option value="">${strings.eventsAny}</option>
+            ${EVENT_KINDS.map((kind) => html`<option value="${kind}">${strings[`kind_${kind}`]}</option>`)}
+          </select></label>
+        </form>
+        <p id="events-status" class="action-status" role="status" aria-live="polite"></p>
+        <div id="events" class="table-wrap"></div>
+        <nav id="event-pager" class="pager" aria-label="${strings.eventsHeading}"></nav>
+      </section>`;
+}
+
 export function dashboardPage(strings: StatStrings, authEnabled: boolean): Markup {
   return html`<!doctype html>
 <html lang="${strings.lang}">
@@ -49,8 +103,9 @@ export function dashboardPage(strings: StatStrings, authEnabled: boolean): Marku
       </div>
       <div class="actions">
         <span id="updated" class="updated" role="status" aria-live="polite">${strings.loading}</span>
+        <span id="role" class="role" hidden></span>
         ${languageSwitch(strings)}
-        <button id="reset" type="button" class="button danger">${strings.resetAll}</button>
+        <span id="header-admin" class="header-admin"></span>
         ${authEnabled
           ? html`<form method="post" action="/stat/logout" class="logout">
               <button type="submit" class="button quiet">${strings.logout}</button>
@@ -60,7 +115,13 @@ export function dashboardPage(strings: StatStrings, authEnabled: boolean): Marku
     </header>
     <main>
       ${authEnabled ? "" : html`<p class="warning" id="open-warning" role="alert">${strings.openWarning}</p>`}
+      <p id="mode" class="mode" hidden></p>
       <section id="summary" class="summary" aria-label="${strings.requestsToday}"></section>
+      <section class="panel" aria-labelledby="health-heading">
+        <h2 id="health-heading">${strings.healthHeading}</h2>
+        <div id="health" class="table-wrap"></div>
+      </section>
+      ${keysPanel(strings)}
       <section class="panel" aria-labelledby="chart-heading">
         <div class="panel-head">
           <h2 id="chart-heading">${strings.chartHeading}</h2>
@@ -72,10 +133,7 @@ export function dashboardPage(strings: StatStrings, authEnabled: boolean): Marku
         <div id="chart" class="chart"></div>
         <ul id="legend" class="legend"></ul>
       </section>
-      <section class="panel" aria-labelledby="keys-heading">
-        <h2 id="keys-heading">${strings.keysListHeading}</h2>
-        <div id="keys" class="keys"></div>
-      </section>
+      ${eventsPanel(strings)}
     </main>
   </body>
 </html>`;

@@ -36,7 +36,7 @@ function random(seed: number): () => number {
 }
 
 /** Where `wrangler dev --persist-to DIR` keeps the ApiKeyManager's SQLite database (miniflare's layout). */
-async function durableObjectDatabase(persistTo: string): Promise<string> {
+export async function durableObjectDatabase(persistTo: string): Promise<string> {
   const root = join(persistTo, "v3", "do");
   for (const namespace of await readdir(root)) {
     if (!namespace.endsWith("ApiKeyManager")) continue;
@@ -47,7 +47,7 @@ async function durableObjectDatabase(persistTo: string): Promise<string> {
   throw new Error(`no single ApiKeyManager database under ${root}: ${(await readdir(root, { recursive: true })).join(", ")}`);
 }
 
-function runner(db: DatabaseSync): SqlRunner {
+export function runner(db: DatabaseSync): SqlRunner {
   return <Row extends SqlRow>(query: string, ...bindings: SqlValue[]) =>
     db.prepare(query).all(...(bindings as SQLInputValue[])) as Row[];
 }

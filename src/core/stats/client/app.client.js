@@ -1,27 +1,51 @@
-// The /stat page: loads /api/stats every REFRESH_MS, renders it, keeps countdowns
-// ticking in between, and remembers what the user opened across refreshes.
+// The /stat page: loads /api/stats (and the key table's page) every REFRESH_MS, renders
+// them, keeps countdowns ticking in between, and remembers what the user opened,
+// filtered and paged across refreshes.
 
+import { createAdmin } from "./admin.client.js";
+import { getJson, reloadIfSignedOut } from "./api.client.js";
 import { renderChart } from "./chart.client.js";
+import { createEvents } from "./events.client.js";
 import { createFormat } from "./format.client.js";
-import { renderKeys } from "./keys.client.js";
+import { healthRows, renderHealth } from "./health.client.js";
+import { createKeySource, localPage, PAGE_SIZE } from "./key-list.client.js";
+import { renderKeyTable } from "./key-table.client.js";
 import { renderSummary } from "./summary.client.js";
 
 const REFRESH_MS = 15_000;
 
 const strings = JSON.parse(document.body.dataset.strings ?? "{}");
 const fmt = createFormat(strings);
+const byId = (id) => document.getElementById(id);
 const view = {
-  summary: document.getElementById("summary"),
-  chart: document.getElementById("chart"),
-  legend: document.getElementById("legend"),
-  keys: document.getElementById("keys"),
-  updated: document.getElementById("updated"),
-  reset: document.getElementById("reset"),
+  summary: byId("summary"),
+  health: byId("health"),
+  chart: byId("chart"),
+  legend: byId("legend"),
+  keyTable: byId("key-table"),
+  keyPager: byId("key-pager"),
+  keySearch: byId("key-search"),
+  filters: [...document.querySelectorAll("[data-filter]")],
+  updated: byId("updated"),
+  role: byId("role"),
+  mode: byId("mode"),
+  adminTools: byId("admin-tools"),
+  headerAdmin: byId("header-admin"),
+  bulk: byId("bulk"),
+  actionStatus: byId("action-status"),
+  events: byId("events"),
+  eventsPanel: byId("events").closest("section"),
+  eventsStatus: byId("events-status"),
+  eventPager: byId("event-pager"),
+  eventFilters: byId("event-filters"),
   ranges: [...document.querySelectorAll("[data-range]")],
 };
 
 const state = {
   data: null,
+  /** The key table's page, as GET /api/keys answers. */
+  page: null,
+  query: { status: "", q: "", sort: "position", order: "asc", offset: 0 },
   /** Server clock minus this clock, so countdowns agree with the proxy's marks. */
   skew: 0,
   range: "hourly",
@@ -29,13 +53,59 @@ const state = {
   timer: 0,
   loading: null,
   loadedAt: 0,
+  /** Answers to older key queries that arrive late are dropped. */
+  keyRequest: 0,
 };
 
 const now = () => Date.now() + state.skew;
+const keySource = createKeySource();
+const isAdmin = () => (state.data?.access?.role ?? "admin") === "admin";
 
 function setStatus(text, failed) {
   view.updated.textContent = text;
   view.updated.classList.toggle("failed", failed);
+}
+
+function report(text, failed) {
+  view.actionStatus.textContent = text;
+  view.actionStatus.classList.toggle("failed", failed);
+}
+
+/** The page of keys for a query: the proxy's, or cut here from keys[] of an older proxy. */
+async function pageFor(query) {
+  const page = (await keySource.page(query)) ?? localPage(state.data?.keys ?? [], query);
+  // Past the end (keys were deleted or the filter shrank): the last page that has keys.
+  if (page.keys.length > 0 || query.offset === 0 || page.total === 0) return page;
+  query.offset = Math.floor((page.total - 1) / PAGE_SIZE) * PAGE_SIZE;
+  return pageFor(query);
+}
+
+async function findKey(text) {
+  const query = { status: "", q: text.replace(/^#/, ""), sort: "position", order: "asc", offset: 0 };
+  const keys = (await keySource.page(query, 10))?.keys ?? localPage(state.data?.keys ?? [], query, 10).keys;
+  const position = /^#?(\d+)$/.exec(text.trim());
+  const exact = position === null ? undefined : keys.find((key) => key.position === Number(position[1]));
+  return exact ?? (keys.length === 1 ? keys[0] : null);
+}
+
+const admin = createAdmin({
+  fmt,
+  view,
+  refresh: () => refresh(),
+  report,
+  shownKeys: () => (keySource.serverSide ? keySource.all(state.query) : Promise.resolve(localPage(state.data?.keys ?? [], state.query, Infinity).keys)),
+});
+const events = createEvents({ fmt, view, findKey });
+
+function renderAccess() {
+  const access = state.data.access;
+  view.role.hidden = access === undefined;
+  view.mode.hidden = access === undefined;
+  if (access === undefined) return;
+  view.role.textContent = fmt.t(`role_${access.role}`);
+  view.role.setAttribute("data-role", access.role);
+  const mode = fmt.t(access.adminTokenSet ? "modeSeparate" : "modeShared");
+  view.mode.textContent = access.role === "admin" ? mode : `${mode} ${fmt.t("viewerNote")}`;
 }
 
 function renderChartNow() {
@@ -44,44 +114,71 @@ function renderChartNow() {
 }
 
 function renderKeysNow() {
-  // Rebuilding the cards drops focus; put it back on the control with the same toggle id.
+  if (state.page === null) return;
+  // Rebuilding the table drops focus; put it back on the control with the same toggle id.
   const focused = document.activeElement?.closest?.("[data-toggle]")?.getAttribute("data-toggle");
-  renderKeys(view.keys, state.data, state.open, fmt, now);
+  renderKeyTable(view.keyTable, view.keyPager, state.page, state.query, { fmt, now, open: state.open, admin: isAdmin() });
+  admin.update(isAdmin(), state.page.total);
   if (focused) {
-    for (const control of view.keys.querySelectorAll("[data-toggle]")) {
+    for (const control of view.keyTable.querySelectorAll("[data-toggle]")) {
       if (control.getAttribute("data-toggle") === focused) control.focus({ preventScroll: true });
     }
   }
 }
 
+function renderFilterCounts() {
+  const counts = state.data.totals.keys;
+  for (const button of view.filters) {
+    const status = button.getAttribute("data-filter");
+    button.querySelector(".filter-count").textContent = fmt.int(status === "" ? counts.total : counts[status]);
+  }
+}
+
 function render() {
+  renderAccess();
   renderSummary(view.summary, state.data, fmt, now);
+  renderHealth(view.health, state.data, fmt, now);
+  renderFilterCounts();
   renderChartNow();
   renderKeysNow();
+  events.knownModels(healthRows(state.data).map((row) => row.model));
 }
 
 async function load() {
-  const response = await fetch("/api/stats", { headers: { accept: "application/json" }, cache: "no-store" });
-  // The session ended (logout elsewhere, token rotated): reloading shows the login form.
-  if (response.status === 401) return location.reload();
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  const data = await response.json();
+  // First the key page: a proxy with /api/keys needs not send every key in /api/stats.
+  const page = await keySource.page(state.query);
+  const data = await getJson(page === null ? "/api/stats" : "/api/stats?keys=none");
   state.skew = Date.parse(data.generatedAt) - Date.now();
   state.data = data;
+  state.page = page !== null && page.keys.length > 0 ? page : await pageFor(state.query);
   state.loadedAt = Date.now();
   render();
   setStatus(fmt.t("updatedAt", { time: fmt.clock(new Date()) }), false);
+  await events.refresh();
 }
 
 function refresh() {
   clearTimeout(state.timer);
   state.loading ??= load()
-    .catch((error) => setStatus(fmt.t("refreshFailed", { error: error.message }), true))
+    .catch((error) => reloadIfSignedOut(error) || setStatus(fmt.t("refreshFailed", { error: error.message }), true))
     .finally(() => {
       state.loading = null;
       state.timer = setTimeout(refresh, REFRESH_MS);
     });
   return state.loading;
+}
+
+/** A new filter, search, sort or page: only the key table reloads. */
+async function reloadKeys() {
+  const request = ++state.keyRequest;
+  try {
+    const page = await pageFor(state.query);
+    if (request !== state.keyRequest) return;
+    state.page = page;
+    renderKeysNow();
+  } catch (error) {
+    setStatus(fmt.t("refreshFailed", { error: error.message }), true);
+  }
 }
 
 /** Once a second: countdowns move, and a mark that just ran out triggers a refresh. */
@@ -102,12 +199,53 @@ function tick() {
   if (ended && state.loading === null && Date.now() - state.loadedAt > 3000) void refresh();
 }
 
-view.keys.addEventListener("click", (event) => {
-  const control = event.target.closest("[data-toggle]");
-  if (control === null) return;
-  const id = control.getAttribute("data-toggle");
+view.keyTable.addEventListener("click", (event) => {
+  const action = event.target.closest("[data-action]");
+  if (action !== null) return void admin.keyAction(action);
+  const eventsOfKey = event.target.closest("[data-events-key]");
+  if (eventsOfKey !== null) return void events.showKey(eventsOfKey.getAttribute("data-events-key"), eventsOfKey.getAttribute("data-events-label"));
+  const sort = event.target.closest("[data-sort]");
+  if (sort !== null) {
+    const column = sort.getAttribute("data-sort");
+    state.query.order = state.query.sort === column && state.query.order === "asc" ? "desc" : "asc";
+    state.query.sort = column;
+    state.query.offset = 0;
+    return void reloadKeys();
+  }
+  // A toggle, or anywhere on a row that opens something (a key's detail, a model's reason);
+  // not the end of selecting text in it, which is how a reason gets copied.
+  const control = event.target.closest("[data-toggle]") ?? event.target.closest("[data-row-toggle]");
+  if (control === null || (control.tagName !== "BUTTON" && String(window.getSelection?.() ?? "") !== "")) return;
+  const id = control.getAttribute("data-toggle") ?? control.getAttribute("data-row-toggle");
   if (!state.open.delete(id)) state.open.add(id);
   renderKeysNow();
+});
+
+view.keyPager.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-page]");
+  if (button === null || state.page === null) return;
+  const step = button.getAttribute("data-page") === "next" ? PAGE_SIZE : -PAGE_SIZE;
+  state.query.offset = Math.max(0, state.query.offset + step);
+  void reloadKeys();
+});
+
+for (const button of view.filters) {
+  button.addEventListener("click", () => {
+    state.query.status = button.getAttribute("data-filter");
+    state.query.offset = 0;
+    for (const other of view.filters) other.setAttribute("aria-pressed", String(other === button));
+    void reloadKeys();
+  });
+}
+
+let searchTimer = 0;
+view.keySearch.addEventListener("input", () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => {
+    state.query.q = view.keySearch.value;
+    state.query.offset = 0;
+    void reloadKeys();
+  }, 250);
 });
 
 for (const button of view.ranges) {
@@ -117,21 +255,6 @@ for (const button of view.ranges) {
     renderChartNow();
   });
 }
-
-view.reset.addEventListener("click", async () => {
-  if (!confirm(fmt.t("resetConfirm"))) return;
-  view.reset.disabled = true;
-  try {
-    const response = await fetch("/api/reset", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
-    if (response.status === 401) return location.reload();
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    await refresh();
-  } catch (error) {
-    setStatus(fmt.t("resetFailed", { error: error.message }), true);
-  } finally {
-    view.reset.disabled = false;
-  }
-});
 
 let resizeFrame = 0;
 window.addEventListener("resize", () => {

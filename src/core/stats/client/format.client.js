@@ -11,6 +11,8 @@ export function createFormat(strings) {
   const shortClock = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit" });
   const hourOnly = new Intl.DateTimeFormat(lang, { hour: "numeric" });
   const longDate = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
+  const shortDate = new Intl.DateTimeFormat(lang, { dateStyle: "medium" });
+  const relative = new Intl.RelativeTimeFormat(lang, { numeric: "auto", style: "short" });
   // Daily buckets are Pacific calendar dates; read them as UTC so no timezone shifts the day.
   const day = new Intl.DateTimeFormat(lang, { month: "short", day: "numeric", timeZone: "UTC" });
 
@@ -52,8 +54,19 @@ export function createFormat(strings) {
     return `${pad(Math.floor(seconds / 3600))}:${pad(Math.floor((seconds % 3600) / 60))}:${pad(seconds % 60)}`;
   }
 
+  /** `5 min. ago`, `2 hr. ago`, `3 days ago`, in the page's language. */
+  function ago(instant, nowMs) {
+    const seconds = Math.round((instant - nowMs) / 1000);
+    const abs = Math.abs(seconds);
+    if (abs < 60) return relative.format(seconds, "second");
+    if (abs < 3600) return relative.format(Math.round(seconds / 60), "minute");
+    if (abs < 86_400) return relative.format(Math.round(seconds / 3600), "hour");
+    return relative.format(Math.round(seconds / 86_400), "day");
+  }
+
   return {
     lang,
+    ago,
     parts,
     t,
     left,
@@ -64,6 +77,7 @@ export function createFormat(strings) {
     clock: (instant) => clock.format(instant),
     shortClock: (instant) => shortClock.format(instant),
     dateTime: (instant) => longDate.format(instant),
+    date: (instant) => shortDate.format(instant),
     /** An hourly bucket's start, as short as the language allows (`3 PM`, `15`). */
     hour: (iso) => hourOnly.format(new Date(iso)),
     day: (ymd) => day.format(new Date(`${ymd}T00:00:00Z`)),

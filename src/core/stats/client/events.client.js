@@ -1,0 +1,151 @@
+// The event log (GET /api/events): what happened to which key, newest first, filtered by
+// key, model and kind, one page at a time (the proxy's `next` cursor goes further back).
+
+import { ApiError, getJson, withQuery } from "./api.client.js";
+import { h } from "./dom.client.js";
+
+const PAGE_SIZE = 50;
+
+/**
+ * @param ctx `{ fmt, view, findKey }`: `findKey(text)` resolves to the one key a
+ *   search matches, or null.
+ */
+export function createEvents(ctx) {
+  const { fmt, view } = ctx;
+  const form = view.eventFilters;
+  const filter = { key: "", model: "", kind: "" };
+  /** Cursors of the pages before this one, to step back to the newest. */
+  let before = null;
+  let next = null;
+  let loading = null;
+  let keyTimer = 0;
+
+  function status(text, failed) {
+    view.eventsStatus.textContent = text;
+    view.eventsStatus.classList.toggle("failed", failed);
+  }
+
+  function row(event) {
+    const key = event.position === undefined ? "—" : [`#${event.position}`, event.masked ? h("code", { class: "masked" }, event.masked) : null];
+    const message = [event.message, event.role ? fmt.t("eventsBy", { role: fmt.t(`role_${event.role}`) }) : null].filter(Boolean).join(" · ");
+    return h(
+      "tr",
+      { "data-kind": event.kind },
+      h("td", { class: "time-col", title: event.at }, fmt.dateTime(Date.parse(event.at))),
+      h("td", { class: "key-col", "data-label": fmt.t("eventsKey") }, key),
+      h("td", { class: "model-col", "data-label": fmt.t("eventsModel") }, event.model ?? "—"),
+      h("td", { class: "kind-col" }, h("span", { class: `kind kind-${event.kind}` }, fmt.t(`kind_${event.kind}`))),
+      h("td", { class: "num http-col", "data-label": fmt.t("colHttp") }, event.status ?? ""),
+      h("td", { class: "message-col" }, message),
+    );
+  }
+
+  function render(events) {
+    if (events.length === 0) {
+      view.events.replaceChildren(h("p", { class: "empty" }, fmt.t("eventsEmpty")));
+    } else {
+      view.events.replaceChildren(
+        h(
+          "table",
+          { class: "grid events-table" },
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              ["colTime", "eventsKey", "eventsModel", "eventsKind", "colHttp", "colMessage"].map((label) => h("th", { scope: "col" }, fmt.t(label))),
+            ),
+          ),
+          h("tbody", {}, events.map(row)),
+        ),
+      );
+    }
+    view.eventPager.replaceChildren(
+      h("button", { type: "button", class: "button small", "data-events-page": "newest", disabled: before === null }, fmt.t("eventsNewest")),
+      h("button", { type: "button", class: "button small", "data-events-page": "older", disabled: next === null }, fmt.t("eventsOlder")),
+    );
+  }
+
+  async function load() {
+    const path = withQuery("/api/events", { limit: PAGE_SIZE, before, ...filter });
+    try {
+      const body = await getJson(path);
+      next = body.next ?? null;
+      render(body.events ?? []);
+    } catch (error) {
+      if (error instanceof ApiError && [401, 404].includes(error.status)) {
+        view.events.replaceChildren(h("p", { class: "empty" }, fmt.t("eventsUnavailable")));
+        view.eventPager.replaceChildren();
+        return;
+      }
+      status(fmt.t("refreshFailed", { error: error.message }), true);
+    }
+  }
+
+  function reload() {
+    loading ??= load().finally(() => (loading = null));
+    return loading;
+  }
+
+  function restart() {
+    before = null;
+    status("", false);
+    return reload();
+  }
+
+  async function keyFilterChanged() {
+    const text = form.elements.key.value.trim();
+    if (text === "") {
+      filter.key = "";
+      return restart();
+    }
+    const key = await ctx.findKey(text);
+    if (key === null) {
+      status(fmt.t("eventsKeyNotFound", { q: text }), true);
+      return;
+    }
+    filter.key = key.id;
+    return restart();
+  }
+
+  form.addEventListener("submit", (event) => event.preventDefault());
+  form.elements.key.addEventListener("input", () => {
+    clearTimeout(keyTimer);
+    keyTimer = setTimeout(() => void keyFilterChanged(), 300);
+  });
+  for (const name of ["model", "kind"]) {
+    form.elements[name].addEventListener("change", () => {
+      filter[name] = form.elements[name].value;
+      void restart();
+    });
+  }
+  view.eventPager.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-events-page]");
+    if (button === null) return;
+    before = button.getAttribute("data-events-page") === "older" ? next : null;
+    void reload();
+  });
+
+  return {
+    /** The newest page follows the proxy; an older page the user is reading stays put. */
+    refresh() {
+      return before === null ? reload() : Promise.resolve();
+    },
+    /** Offers every model the page knows of in the model filter, keeping the choice. */
+    knownModels(models) {
+      const select = form.elements.model;
+      const have = new Set([...select.options].map((option) => option.value));
+      for (const model of [...models].sort()) {
+        if (!have.has(model)) select.append(h("option", { value: model }, model));
+      }
+    },
+    /** "This key's events" in a key's detail. */
+    showKey(id, label) {
+      form.elements.key.value = label;
+      filter.key = id;
+      view.eventsPanel.scrollIntoView({ block: "start" });
+      return restart();
+    },
+  };
+}
