@@ -21,3 +21,16 @@ export function leakedKeys(text: string): string[] {
 export function leakedKeyFragments(text: string, length = 12): string[] {
   return poolKeys.filter((key) => Array.from({ length: key.length - length + 1 }, (_, at) => key.slice(at, at + length)).some((part) => text.includes(part)));
 }
+
+const KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/** `count` more fake keys shaped like Google's, the same on every run for one `seed`. */
+export function generatedPoolKeys(count: number, seed: number): string[] {
+  let state = seed >>> 0;
+  // A 32-bit LCG's top six bits pick each character: deterministic, and plenty for test keys.
+  const next = (): string => {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    return KEY_ALPHABET[state >>> 26]!;
+  };
+  return Array.from({ length: count }, () => `AIzaSy${Array.from({ length: 33 }, next).join("")}`);
+}
