@@ -48,7 +48,7 @@ export function createAdmin(ctx) {
           ? fmt.t("verifyRunning", { done: fmt.int(job.done), total: fmt.int(job.total) })
           : fmt.t("verifyFinished", { time: fmt.shortClock(Date.parse(job.finishedAt ?? job.startedAt)), done: fmt.int(job.done), total: fmt.int(job.total) }),
       ),
-      counts,
+      ...counts,
     );
   }
 

@@ -4,7 +4,7 @@
 import { ApiError, getJson, withQuery } from "./api.client.js";
 import { h } from "./dom.client.js";
 
-const PAGE_SIZE = 50;
+const PAGE_SIZE = 25;
 
 /**
  * @param ctx `{ fmt, view, findKey }`: `findKey(text)` resolves to the one key a
@@ -19,6 +19,8 @@ export function createEvents(ctx) {
   let next = null;
   let loading = null;
   let keyTimer = 0;
+  /** Events whose whole message the user opened (long ones show two lines until clicked). */
+  const open = new Set();
 
   function status(text, failed) {
     view.eventsStatus.textContent = text;
@@ -30,7 +32,7 @@ export function createEvents(ctx) {
     const message = [event.message, event.role ? fmt.t("eventsBy", { role: fmt.t(`role_${event.role}`) }) : null].filter(Boolean).join(" · ");
     return h(
       "tr",
-      { "data-kind": event.kind },
+      { "data-kind": event.kind, "data-event-id": event.id, class: open.has(event.id) ? "open" : null },
       h("td", { class: "time-col", title: event.at }, fmt.dateTime(Date.parse(event.at))),
       h("td", { class: "key-col", "data-label": fmt.t("eventsKey") }, key),
       h("td", { class: "model-col", "data-label": fmt.t("eventsModel") }, event.model ?? "—"),
@@ -120,6 +122,13 @@ export function createEvents(ctx) {
       void restart();
     });
   }
+  view.events.addEventListener("click", (event) => {
+    const row = event.target.closest("tr[data-event-id]");
+    if (row === null || String(window.getSelection?.() ?? "") !== "") return;
+    const id = row.getAttribute("data-event-id");
+    if (!open.delete(id)) open.add(id);
+    row.classList.toggle("open", open.has(id));
+  });
   view.eventPager.addEventListener("click", (event) => {
     const button = event.target.closest("[data-events-page]");
     if (button === null) return;
