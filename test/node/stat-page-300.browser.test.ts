@@ -1,8 +1,7 @@
-import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { en } from "../../src/core/stats/strings-en.ts";
 import { zhCN } from "../../src/core/stats/strings-zh-cn.ts";
@@ -11,7 +10,7 @@ import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
 import { generatedPoolKeys, proxyToken } from "../setup/test-keys.ts";
 import { backfillHistory } from "./support/backfill-history.ts";
 import { seedPool, type PoolPlan } from "./support/seed-pool.ts";
-import { keyRow, modelRow, openKey } from "./support/stat-page.ts";
+import { hasCjkFont, keyRow, launchChromium, modelRow, openKey, watch } from "./support/stat-page.ts";
 
 // /stat with a pool of 300 keys (API_KEYS) after a busy day: most keys out of quota for
 // one model, a few cooling on another, some that Google calls invalid. The page must
@@ -20,7 +19,6 @@ import { keyRow, modelRow, openKey } from "./support/stat-page.ts";
 // the controls to clean the pool up, while a proxy-token holder only reads. Expected
 // numbers come from the plan below, and the page is checked against /api/stats as well.
 
-const CHROMIUM = "/usr/bin/chromium";
 // A test run must leave the tree clean: the READMEs' pictures are refreshed only on request.
 const UPDATE_README = process.env.UPDATE_README_SCREENSHOT === "1";
 const SCREENSHOT = UPDATE_README ? "docs/stat-page.png" : "test-results/stat-page.png";
@@ -62,20 +60,11 @@ const problems: string[] = [];
 
 const masked = (key: string): string => `${key.slice(0, 4)}…${key.slice(-4)}`;
 
-function watch(target: Page): void {
-  target.on("dialog", (dialog) => {
-    dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-    void (dialog.type() === "confirm" ? dialog.accept() : dialog.dismiss());
-  });
-  target.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
-  target.on("console", (message) => {
-    if (message.type() === "error") problems.push(`console: ${message.text()}`);
-  });
-}
+const seen = { dialogs, problems };
 
 async function signIn(target: BrowserContext, token: string): Promise<Page> {
   const signedIn = await target.newPage();
-  watch(signedIn);
+  watch(signedIn, seen);
   await signedIn.goto(`${proxy.origin}/stat`);
   await signedIn.locator('input[name="token"]').fill(token);
   await Promise.all([signedIn.waitForURL(`${proxy.origin}/stat`), signedIn.locator('form[action="/stat/login"] button').click()]);
@@ -111,15 +100,6 @@ async function clearSearch(target: Page): Promise<void> {
   await expect.poll(() => pagerTotal(target)).toBeGreaterThanOrEqual(POOL.length);
 }
 
-/** Chromium draws Chinese with whatever fontconfig offers; without a CJK font, boxes. */
-function hasCjkFont(): boolean {
-  try {
-    return execFileSync("fc-list", [":lang=zh", "family"], { encoding: "utf8" }).trim() !== "";
-  } catch {
-    return false;
-  }
-}
-
 beforeAll(async () => {
   upstream = await startFakeUpstream();
   // Google itself refuses the keys the plan calls invalid, so a verification agrees.
@@ -141,10 +121,7 @@ beforeAll(async () => {
   await backfillHistory(persistTo, POOL);
   proxy = await startProxy(options);
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "light", locale: "en-US" });
   page = await signIn(context, ADMIN_TOKEN);
 }, 240_000);
@@ -270,7 +247,7 @@ describe("/stat with 300 keys", () => {
   it("fits a 390 px phone without sideways scrolling", async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, deviceScaleFactor: 2, storageState: await context.storageState() });
     const small = await phone.newPage();
-    watch(small);
+    watch(small, seen);
     await small.goto(`${proxy.origin}/stat`);
     await small.locator(".key-row").first().waitFor();
     await openKey(small, 1);

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StatsApiResponse } from "../../src/core/stats-model.ts";
 import { en } from "../../src/core/stats/strings-en.ts";
@@ -10,7 +10,7 @@ import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts"
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
 import { leakedKeys, poolKeys, proxyToken } from "../setup/test-keys.ts";
 import { backfillHistory } from "./support/backfill-history.ts";
-import { keyRow, modelRow, openKey } from "./support/stat-page.ts";
+import { keyRow, launchChromium, modelRow, openKey, watch } from "./support/stat-page.ts";
 
 // /stat in a real browser (Debian's Chromium) against the proxy as users run it
 // (`wrangler dev`), after traffic that exhausts, cools and disables keys — with hostile
@@ -20,7 +20,6 @@ import { keyRow, modelRow, openKey } from "./support/stat-page.ts";
 // (src/core/stats/strings-*.ts), never typed out here. Code that runs in the page
 // is passed as a string where it needs DOM globals, which this Workers-typed project lacks.
 
-const CHROMIUM = "/usr/bin/chromium";
 const XSS = `<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=2;alert(2)</script>`;
 
 const MODEL = {
@@ -88,16 +87,7 @@ async function login(target: Page): Promise<void> {
   await target.locator(".key-row").first().waitFor();
 }
 
-function watch(target: Page): void {
-  target.on("dialog", (dialog) => {
-    dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-    void (dialog.type() === "confirm" ? dialog.accept() : dialog.dismiss());
-  });
-  target.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
-  target.on("console", (message) => {
-    if (message.type() === "error") problems.push(`console: ${message.text()}`);
-  });
-}
+const seen = { dialogs, problems };
 
 /** Clicks `tag` in the language switch and waits for the page to come back in it. */
 async function switchLanguage(target: Page, tag: string): Promise<void> {
@@ -125,13 +115,10 @@ beforeAll(async () => {
   await backfillHistory(persistTo, poolKeys);
   proxy = await startProxy({ upstreamOrigin: upstream.origin, keys: poolKeys, proxyToken, persistTo });
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "light", locale: "en-US" });
   page = await context.newPage();
-  watch(page);
+  watch(page, seen);
 }, 240_000);
 
 afterAll(async () => {
@@ -256,7 +243,7 @@ describe("/stat in a browser", () => {
       storageState: await context.storageState(),
     });
     const small = await phone.newPage();
-    watch(small);
+    watch(small, seen);
     await small.goto(`${proxy.origin}/stat`);
     await small.locator(".key-row").first().waitFor();
     await (await markOf(small, 1, MODEL.pro)).click();
@@ -275,7 +262,7 @@ describe("/stat in a browser", () => {
   it("speaks Simplified Chinese to a zh-CN browser, and switches language on request, remembered across reloads", async () => {
     const zhContext = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "light", locale: "zh-CN" });
     const zh = await zhContext.newPage();
-    watch(zh);
+    watch(zh, seen);
     await zh.goto(`${proxy.origin}/stat`);
     expect(await zh.locator("html").getAttribute("lang")).toBe("zh-CN");
     expect(await zh.locator("h1").textContent()).toBe(zhCN.loginTitle);

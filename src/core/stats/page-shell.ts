@@ -1,5 +1,6 @@
 import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
+import { EVENT_KINDS } from "../admin-model";
 import { assetPath } from "./assets";
 import { LANGUAGES, type StatStrings } from "./strings";
 
@@ -36,21 +37,6 @@ function languageSwitch(strings: StatStrings): Markup {
     )}
   </form>`;
 }
-
-/** The event kinds the proxy logs, in the order the filter lists them. */
-const EVENT_KINDS = [
-  "quota-day",
-  "quota-minute",
-  "cooldown",
-  "disabled",
-  "enabled",
-  "verified",
-  "added",
-  "deleted",
-  "reset",
-  "upstream-error",
-  "timeout",
-] as const;
 
 const KEY_FILTERS = ["", "available", "cooling", "exhausted", "disabled"] as const;
 

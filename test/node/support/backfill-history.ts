@@ -36,7 +36,7 @@ function random(seed: number): () => number {
 }
 
 /** Where `wrangler dev --persist-to DIR` keeps the ApiKeyManager's SQLite database (miniflare's layout). */
-export async function durableObjectDatabase(persistTo: string): Promise<string> {
+async function durableObjectDatabase(persistTo: string): Promise<string> {
   const root = join(persistTo, "v3", "do");
   for (const namespace of await readdir(root)) {
     if (!namespace.endsWith("ApiKeyManager")) continue;
@@ -47,7 +47,7 @@ export async function durableObjectDatabase(persistTo: string): Promise<string> 
   throw new Error(`no single ApiKeyManager database under ${root}: ${(await readdir(root, { recursive: true })).join(", ")}`);
 }
 
-export function runner(db: DatabaseSync): SqlRunner {
+function runner(db: DatabaseSync): SqlRunner {
   return <Row extends SqlRow>(query: string, ...bindings: SqlValue[]) =>
     db.prepare(query).all(...(bindings as SQLInputValue[])) as Row[];
 }
@@ -59,37 +59,17 @@ function hourlyVolume(hour: number, next: () => number): number {
   return Math.round(4 + 26 * daylight + 8 * next());
 }
 
-export async function backfillHistory(persistTo: string, keys: readonly string[], now = Date.now()): Promise<void> {
+/**
+ * Runs `write` in one transaction on a stopped proxy's key store, with the ids of `keys`
+ * (API_KEYS order): the key store's own code over node:sqlite instead of ctx.storage.sql.
+ */
+export async function writeKeyStore(persistTo: string, keys: readonly string[], write: (store: KeyStore, ids: string[]) => void): Promise<void> {
   const db = new DatabaseSync(await durableObjectDatabase(persistTo));
   const store = new KeyStore(runner(db));
   const ids = (await createKeyRing(keys.join(","))).keys.map((key) => key.id);
-  const next = random(20_251_126);
-  const record = (at: number, count: number) => {
-    for (let i = 0; i < count; i++) {
-      let pick = next();
-      const model = MIX.find(([, share]) => (pick -= share) < 0)?.[0] ?? MIX[0]![0];
-      store.recordUsage(
-        [
-          {
-            keyId: ids[Math.floor(next() * ids.length)]!,
-            model,
-            promptTokens: Math.round(300 + next() * 2400),
-            outputTokens: Math.round(80 + next() * 900),
-            at,
-          },
-        ],
-        at,
-      );
-    }
-  };
   db.exec("BEGIN");
   try {
-    const thisHour = now - (now % HOUR_MS);
-    for (let back = 23; back >= 1; back--) {
-      const hour = thisHour - back * HOUR_MS;
-      record(hour + HOUR_MS / 2, hourlyVolume(hour, next));
-    }
-    for (let back = 29; back >= 1; back--) record(now - back * 24 * HOUR_MS, Math.round(220 + 160 * next() + (back % 7 < 2 ? -120 : 0)));
+    write(store, ids);
     db.exec("COMMIT");
   } catch (error) {
     db.exec("ROLLBACK");
@@ -97,4 +77,34 @@ export async function backfillHistory(persistTo: string, keys: readonly string[]
   } finally {
     db.close();
   }
+}
+
+export async function backfillHistory(persistTo: string, keys: readonly string[], now = Date.now()): Promise<void> {
+  const next = random(20_251_126);
+  await writeKeyStore(persistTo, keys, (store, ids) => {
+    const record = (at: number, count: number) => {
+      for (let i = 0; i < count; i++) {
+        let pick = next();
+        const model = MIX.find(([, share]) => (pick -= share) < 0)?.[0] ?? MIX[0]![0];
+        store.recordUsage(
+          [
+            {
+              keyId: ids[Math.floor(next() * ids.length)]!,
+              model,
+              promptTokens: Math.round(300 + next() * 2400),
+              outputTokens: Math.round(80 + next() * 900),
+              at,
+            },
+          ],
+          at,
+        );
+      }
+    };
+    const thisHour = now - (now % HOUR_MS);
+    for (let back = 23; back >= 1; back--) {
+      const hour = thisHour - back * HOUR_MS;
+      record(hour + HOUR_MS / 2, hourlyVolume(hour, next));
+    }
+    for (let back = 29; back >= 1; back--) record(now - back * 24 * HOUR_MS, Math.round(220 + 160 * next() + (back % 7 < 2 ? -120 : 0)));
+  });
 }

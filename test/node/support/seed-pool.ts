@@ -1,9 +1,6 @@
-import { DatabaseSync } from "node:sqlite";
-import { createKeyRing } from "../../../src/core/key-ring.ts";
-import { KeyStore } from "../../../src/core/key-store/key-store.ts";
 import { classifyUpstream } from "../../../src/core/upstream-outcome.ts";
 import { apiKeyInvalid, quotaExceeded, type ErrorReply } from "../../fake-upstream/error-bodies.ts";
-import { durableObjectDatabase, runner } from "./backfill-history.ts";
+import { writeKeyStore } from "./backfill-history.ts";
 
 // A big pool the way it looks after a busy day: today's usage on most keys, one model
 // out of quota on most of them, another cooling on a few, some keys Google calls
@@ -34,12 +31,8 @@ function fault(reply: ErrorReply) {
 }
 
 export async function seedPool(persistTo: string, keys: readonly string[], plan: PoolPlan, now = Date.now()): Promise<void> {
-  const db = new DatabaseSync(await durableObjectDatabase(persistTo));
-  const store = new KeyStore(runner(db));
-  const ids = (await createKeyRing(keys.join(","))).keys.map((key) => key.id);
-  const idAt = (position: number): string => ids[position - 1]!;
-  db.exec("BEGIN");
-  try {
+  await writeKeyStore(persistTo, keys, (store, ids) => {
+    const idAt = (position: number): string => ids[position - 1]!;
     // Usage that varies by key and model, deterministically (the screenshot only changes with the page).
     for (const [index, keyId] of ids.entries()) {
       MODELS.forEach((model, modelIndex) => {
@@ -58,11 +51,5 @@ export async function seedPool(persistTo: string, keys: readonly string[], plan:
     for (const position of plan.cooling) store.recordFailure({ keyId: idAt(position), model: plan.coolingModel, fault: minute }, now);
     const invalid = fault(apiKeyInvalid());
     for (const position of plan.invalid) store.recordFailure({ keyId: idAt(position), model: null, fault: invalid }, now);
-    db.exec("COMMIT");
-  } catch (error) {
-    db.exec("ROLLBACK");
-    throw error;
-  } finally {
-    db.close();
-  }
+  });
 }

@@ -1,7 +1,44 @@
-import type { Locator, Page } from "playwright-core";
+import { execFileSync } from "node:child_process";
+import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 
-// Where things are on /stat, for the browser tests: the key table's rows, a key's detail
-// (opened from its row), and a model's row in that detail.
+// What the /stat browser tests share: where things are on the page (the key table's rows,
+// a key's detail opened from its row, a model's row in that detail), what the browser
+// reported while they ran, and whether Chinese can be drawn.
+
+/** Debian's Chromium, headless (playwright cannot download browsers here). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+}
+
+/** What a page showed (dialogs) and complained about (script errors, console errors). */
+export interface PageWatch {
+  dialogs: string[];
+  problems: string[];
+}
+
+/** Records `target`'s dialogs (accepting confirms) and its errors into `seen`. */
+export function watch(target: Page, seen: PageWatch): void {
+  target.on("dialog", (dialog) => {
+    seen.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+    void (dialog.type() === "confirm" ? dialog.accept() : dialog.dismiss());
+  });
+  target.on("pageerror", (error) => seen.problems.push(`pageerror: ${error.message}`));
+  target.on("console", (message) => {
+    if (message.type() === "error") seen.problems.push(`console: ${message.text()}`);
+  });
+}
+
+/** Chromium draws Chinese with whatever fontconfig offers; without a CJK font, boxes. */
+export function hasCjkFont(): boolean {
+  try {
+    return execFileSync("fc-list", [":lang=zh", "family"], { encoding: "utf8" }).trim() !== "";
+  } catch {
+    return false;
+  }
+}
 
 /** The key table's row of the key at `position` (on the page of the table shown). */
 export function keyRow(page: Page, position: number): Locator {
