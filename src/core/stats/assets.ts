@@ -9,6 +9,7 @@ import healthScript from "./client/health.client.js";
 import keyListScript from "./client/key-list.client.js";
 import keyTableScript from "./client/key-table.client.js";
 import keysScript from "./client/keys.client.js";
+import openSessionScript from "./client/open-session.client.js";
 import summaryScript from "./client/summary.client.js";
 import styles from "./client/stat.client.css";
 
@@ -38,6 +39,7 @@ const ASSETS = {
   "key-list.client.js": { body: keyListScript, contentType: JS },
   "key-table.client.js": { body: keyTableScript, contentType: JS },
   "keys.client.js": { body: keysScript, contentType: JS },
+  "open-session.client.js": { body: openSessionScript, contentType: JS },
   "summary.client.js": { body: summaryScript, contentType: JS },
   "stat.client.css": { body: styles, contentType: "text/css; charset=utf-8" },
 } satisfies Record<string, Asset>;

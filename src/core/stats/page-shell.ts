@@ -92,6 +92,7 @@ export function dashboardPage(strings: StatStrings, authEnabled: boolean): Marku
         <span id="role" class="role" hidden></span>
         ${languageSwitch(strings)}
         <span id="header-admin" class="header-admin"></span>
+        <span id="open-session" class="open-session"></span>
         ${authEnabled
           ? html`<form method="post" action="/stat/logout" class="logout">
               <button type="submit" class="button quiet">${strings.logout}</button>

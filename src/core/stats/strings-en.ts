@@ -34,6 +34,9 @@ export const en = {
   modeSeparate: "ADMIN_API_KEY is set: only its token may change the pool; proxy tokens see it read-only.",
   modeShared: "ADMIN_API_KEY is not set: every proxy token may change the pool.",
   viewerNote: "Signed in with a proxy token, so this page is read-only. Sign in with the ADMIN_API_KEY token to add, verify, disable or delete keys.",
+  viewerOpenNote: "This page is open to anyone, read-only. Sign in with the ADMIN_API_KEY token to change the pool.",
+  adminSignIn: "Admin token",
+  adminSignInSubmit: "Sign in as admin",
 
   // Summary
   requestsToday: "Requests today",

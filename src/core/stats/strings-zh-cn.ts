@@ -35,6 +35,9 @@ export const zhCN: StatStrings = {
   modeSeparate: "已设置 ADMIN_API_KEY：只有它的令牌可以修改 Key 池，代理令牌只能查看。",
   modeShared: "未设置 ADMIN_API_KEY：每个代理令牌都可以修改 Key 池。",
   viewerNote: "你用代理令牌登录，此页面为只读。用 ADMIN_API_KEY 的令牌登录后才能添加、验证、禁用或删除 Key。",
+  viewerOpenNote: "此页面对所有人开放，为只读。用 ADMIN_API_KEY 的令牌登录后才能修改 Key 池。",
+  adminSignIn: "管理员令牌",
+  adminSignInSubmit: "以管理员身份登录",
 
   // Summary
   requestsToday: "今日请求",

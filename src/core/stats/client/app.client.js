@@ -9,6 +9,7 @@ import { createEvents } from "./events.client.js";
 import { createFormat } from "./format.client.js";
 import { healthRows, renderHealth } from "./health.client.js";
 import { createKeySource, localPage, PAGE_SIZE } from "./key-list.client.js";
+import { createOpenSession } from "./open-session.client.js";
 import { renderKeyTable } from "./key-table.client.js";
 import { renderSummary } from "./summary.client.js";
 
@@ -40,6 +41,7 @@ const view = {
   eventFilters: byId("event-filters"),
   ranges: [...document.querySelectorAll("[data-range]")],
 };
+view.openSession = createOpenSession(byId("open-session"), fmt);
 
 const state = {
   data: null,
@@ -105,7 +107,11 @@ function renderAccess() {
   view.role.textContent = fmt.t(`role_${access.role}`);
   view.role.setAttribute("data-role", access.role);
   const mode = fmt.t(access.adminTokenSet ? "modeSeparate" : "modeShared");
-  view.mode.textContent = access.role === "admin" ? mode : `${mode} ${fmt.t("viewerNote")}`;
+  const note = state.data.proxyAuthEnabled ? "viewerNote" : "viewerOpenNote";
+  view.mode.textContent = access.role === "admin" ? mode : `${mode} ${fmt.t(note)}`;
+  // An open proxy (no PROXY_API_KEY) shows no login form, yet with ADMIN_API_KEY set only a
+  // sign-in makes an admin: offer one to viewers, and the way out to whoever signed in.
+  if (!state.data.proxyAuthEnabled && access.adminTokenSet) view.openSession.update(access.role);
 }
 
 function renderChartNow() {
