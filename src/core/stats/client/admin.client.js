@@ -128,7 +128,12 @@ export function createAdmin(ctx) {
   }
 
   async function bulk(action, label) {
-    const keys = await ctx.shownKeys();
+    let keys;
+    try {
+      keys = await ctx.shownKeys();
+    } catch (error) {
+      return reloadIfSignedOut(error) || ctx.report(fmt.t("actionFailed", { action: label, error: error.message }), true);
+    }
     const targets = action === "delete" ? keys.filter((key) => key.source === "runtime") : keys;
     if (targets.length === 0) return ctx.report(fmt.t("noKeysMatch"), false);
     if (action === "disable" && !confirm(fmt.t("bulkConfirmDisable", { n: targets.length }))) return;

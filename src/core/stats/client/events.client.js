@@ -102,7 +102,13 @@ export function createEvents(ctx) {
       filter.key = "";
       return restart();
     }
-    const key = await ctx.findKey(text);
+    let key;
+    try {
+      key = await ctx.findKey(text);
+    } catch (error) {
+      status(fmt.t("refreshFailed", { error: error.message }), true);
+      return;
+    }
     if (key === null) {
       status(fmt.t("eventsKeyNotFound", { q: text }), true);
       return;
