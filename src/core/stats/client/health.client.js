@@ -12,7 +12,7 @@ function emptyRow(total) {
 }
 
 /** Per model: keys by state (a key that never served the model is available for it). */
-export function healthFromKeys(keys) {
+function healthFromKeys(keys) {
   const disabled = keys.filter((key) => key.status === "disabled").length;
   const rows = new Map();
   for (const key of keys) {

@@ -15,7 +15,7 @@ export function requestsToday(key) {
 }
 
 /** What the search box matches: a position (`12`, `#12`), a masked key's ending, an id's start. */
-export function matchesSearch(key, q) {
+function matchesSearch(key, q) {
   const wanted = q.trim().toLowerCase();
   if (wanted === "") return true;
   const position = /^#?(\d+)$/.exec(wanted);

@@ -29,7 +29,7 @@ function headerCell(column, query, fmt) {
   );
 }
 
-export function sourceText(key, fmt) {
+function sourceText(key, fmt) {
   if (key.source === "runtime") return fmt.t("source_runtime", { date: key.addedAt ? fmt.date(Date.parse(key.addedAt)) : "" });
   return fmt.t("source_env");
 }

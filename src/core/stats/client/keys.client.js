@@ -21,11 +21,11 @@ export function sortedModels(models) {
 }
 
 /** A ticking "time left"; app.client.js refreshes every [data-until] once a second. */
-export function timeLeft(until, fmt, now) {
+function timeLeft(until, fmt, now) {
   return h("span", { class: "left", "data-until": until }, fmt.left(Date.parse(until) - now()));
 }
 
-export function reasonPanel(id, reason, until, fmt) {
+function reasonPanel(id, reason, until, fmt) {
   return h(
     "div",
     { class: "reason", id },
