@@ -172,7 +172,6 @@ export const en = {
   eventsEmpty: "No events match.",
   eventsOlder: "Older",
   eventsNewest: "Newest",
-  eventsUnavailable: "This proxy keeps no event log.",
   eventsKeyNotFound: "No single key matches “{q}”.",
   eventsBy: "by {role}",
   "kind_quota-day": "Daily quota",

@@ -173,7 +173,6 @@ export const zhCN: StatStrings = {
   eventsEmpty: "没有匹配的事件。",
   eventsOlder: "更早",
   eventsNewest: "最新",
-  eventsUnavailable: "此代理没有事件日志。",
   eventsKeyNotFound: "没有唯一匹配“{q}”的 Key。",
   eventsBy: "操作者：{role}",
   "kind_quota-day": "每日配额",

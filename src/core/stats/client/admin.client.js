@@ -3,7 +3,7 @@
 // the reset, and each key's disable / enable / verify / delete. Viewers get none of this
 // in their DOM; the proxy refuses their changes anyway (403).
 
-import { ApiError, getJson, reloadIfSignedOut, send } from "./api.client.js";
+import { getJson, reloadIfSignedOut, send } from "./api.client.js";
 import { h } from "./dom.client.js";
 
 const JOB_POLL_MS = 1500;
@@ -64,7 +64,7 @@ export function createAdmin(ctx) {
         renderJob(next);
         await ctx.refresh();
       } catch (error) {
-        if (!(error instanceof ApiError && error.status === 401)) jobTimer = setTimeout(() => followJob(job), JOB_POLL_MS);
+        if (!reloadIfSignedOut(error)) jobTimer = setTimeout(() => followJob(job), JOB_POLL_MS);
       }
     }, JOB_POLL_MS);
   }

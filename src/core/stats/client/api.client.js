@@ -35,9 +35,8 @@ async function call(method, path, body) {
 }
 
 /**
- * A 401 from /api/stats or a change means the session ended (logout elsewhere, token
- * rotated): reloading shows the login form. Not for other reads: a proxy without an
- * endpoint answers its own 401 there, and reloading would loop.
+ * A 401 means the session ended (logout elsewhere, token rotated, session revoked):
+ * reloading shows the login form. True when it reloads.
  */
 export function reloadIfSignedOut(error) {
   if (!(error instanceof ApiError) || error.status !== 401) return false;

@@ -8,7 +8,7 @@ import { renderChart } from "./chart.client.js";
 import { createEvents } from "./events.client.js";
 import { createFormat } from "./format.client.js";
 import { healthRows, renderHealth } from "./health.client.js";
-import { createKeySource, localPage, PAGE_SIZE } from "./key-list.client.js";
+import { allKeys, keyPage, PAGE_SIZE } from "./key-list.client.js";
 import { createOpenSession } from "./open-session.client.js";
 import { renderKeyTable } from "./key-table.client.js";
 import { renderSummary } from "./summary.client.js";
@@ -60,8 +60,7 @@ const state = {
 };
 
 const now = () => Date.now() + state.skew;
-const keySource = createKeySource();
-const isAdmin = () => (state.data?.access?.role ?? "admin") === "admin";
+const isAdmin = () => state.data?.access.role === "admin";
 
 function setStatus(text, failed) {
   view.updated.textContent = text;
@@ -73,18 +72,18 @@ function report(text, failed) {
   view.actionStatus.classList.toggle("failed", failed);
 }
 
-/** The page of keys for a query: the proxy's, or cut here from keys[] of an older proxy. */
+/** The page of keys for a query. */
 async function pageFor(query) {
-  const page = (await keySource.page(query)) ?? localPage(state.data?.keys ?? [], query);
+  const page = await keyPage(query);
   // Past the end (keys were deleted or the filter shrank): the last page that has keys.
   if (page.keys.length > 0 || query.offset === 0 || page.total === 0) return page;
   query.offset = Math.floor((page.total - 1) / PAGE_SIZE) * PAGE_SIZE;
   return pageFor(query);
 }
 
+/** The one key a search names: the key at that position for `#12`, else the only match. */
 async function findKey(text) {
-  const query = { status: "", q: text.replace(/^#/, ""), sort: "position", order: "asc", offset: 0 };
-  const keys = (await keySource.page(query, 10))?.keys ?? localPage(state.data?.keys ?? [], query, 10).keys;
+  const { keys } = await keyPage({ status: "", q: text, sort: "position", order: "asc", offset: 0 }, 10);
   const position = /^#?(\d+)$/.exec(text.trim());
   const exact = position === null ? undefined : keys.find((key) => key.position === Number(position[1]));
   return exact ?? (keys.length === 1 ? keys[0] : null);
@@ -95,15 +94,14 @@ const admin = createAdmin({
   view,
   refresh: () => refresh(),
   report,
-  shownKeys: () => (keySource.serverSide ? keySource.all(state.query) : Promise.resolve(localPage(state.data?.keys ?? [], state.query, Infinity).keys)),
+  shownKeys: () => allKeys(state.query),
 });
 const events = createEvents({ fmt, view, findKey });
 
 function renderAccess() {
   const access = state.data.access;
-  view.role.hidden = access === undefined;
-  view.mode.hidden = access === undefined;
-  if (access === undefined) return;
+  view.role.hidden = false;
+  view.mode.hidden = false;
   view.role.textContent = fmt.t(`role_${access.role}`);
   view.role.setAttribute("data-role", access.role);
   const mode = fmt.t(access.adminTokenSet ? "modeSeparate" : "modeShared");
@@ -151,12 +149,11 @@ function render() {
 }
 
 async function load() {
-  // First the key page: a proxy with /api/keys needs not send every key in /api/stats.
-  const page = await keySource.page(state.query);
-  const data = await getJson(page === null ? "/api/stats" : "/api/stats?keys=none");
+  // The summary without keys[]: the table's page comes on its own, however big the pool.
+  const [data, page] = await Promise.all([getJson("/api/stats?keys=none"), pageFor(state.query)]);
   state.skew = Date.parse(data.generatedAt) - Date.now();
   state.data = data;
-  state.page = page !== null && page.keys.length > 0 ? page : await pageFor(state.query);
+  state.page = page;
   state.loadedAt = Date.now();
   render();
   setStatus(fmt.t("updatedAt", { time: fmt.clock(new Date()) }), false);
@@ -183,7 +180,7 @@ async function reloadKeys() {
     state.page = page;
     renderKeysNow();
   } catch (error) {
-    setStatus(fmt.t("refreshFailed", { error: error.message }), true);
+    if (!reloadIfSignedOut(error)) setStatus(fmt.t("refreshFailed", { error: error.message }), true);
   }
 }
 

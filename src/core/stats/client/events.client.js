@@ -1,7 +1,7 @@
 // The event log (GET /api/events): what happened to which key, newest first, filtered by
 // key, model and kind, one page at a time (the proxy's `next` cursor goes further back).
 
-import { ApiError, getJson, withQuery } from "./api.client.js";
+import { getJson, reloadIfSignedOut, withQuery } from "./api.client.js";
 import { h } from "./dom.client.js";
 
 const PAGE_SIZE = 25;
@@ -76,11 +76,7 @@ export function createEvents(ctx) {
       next = body.next ?? null;
       render(body.events ?? []);
     } catch (error) {
-      if (error instanceof ApiError && [401, 404].includes(error.status)) {
-        view.events.replaceChildren(h("p", { class: "empty" }, fmt.t("eventsUnavailable")));
-        view.eventPager.replaceChildren();
-        return;
-      }
+      if (reloadIfSignedOut(error)) return;
       status(fmt.t("refreshFailed", { error: error.message }), true);
     }
   }

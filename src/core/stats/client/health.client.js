@@ -1,41 +1,13 @@
 // The first thing the page answers: is the pool healthy? One row per model used today
-// (or marked): how many keys can serve it now, how many wait, what it served, and when
-// the next waiting key frees up. From /api/stats `models`; computed from `keys[]` when
-// the proxy sends no `models` (an older proxy), the same way the proxy counts them.
+// (or marked), from /api/stats `models`: how many keys can serve it now, how many wait,
+// what it served, and when the next waiting key frees up.
 
 import { h, svg } from "./dom.client.js";
 
 const SEGMENTS = ["available", "cooling", "exhausted", "disabled"];
 
-function emptyRow(total) {
-  return { available: total, cooling: 0, exhausted: 0, disabled: 0, requests: 0, promptTokens: 0, outputTokens: 0 };
-}
-
-/** Per model: keys by state (a key that never served the model is available for it). */
-function healthFromKeys(keys) {
-  const disabled = keys.filter((key) => key.status === "disabled").length;
-  const rows = new Map();
-  for (const key of keys) {
-    for (const [model, stats] of Object.entries(key.models)) {
-      if (!rows.has(model)) rows.set(model, { ...emptyRow(keys.length - disabled), disabled });
-      const row = rows.get(model);
-      row.requests += stats.requests;
-      row.promptTokens += stats.promptTokens;
-      row.outputTokens += stats.outputTokens;
-      if (key.status === "disabled" || stats.state === "ok") continue;
-      row.available--;
-      row[stats.state]++;
-      if (stats.until && (row.nextFreeAt === undefined || Date.parse(stats.until) < Date.parse(row.nextFreeAt))) {
-        row.nextFreeAt = stats.until;
-      }
-    }
-  }
-  return Object.fromEntries(rows);
-}
-
 export function healthRows(data) {
-  const models = data.models ?? healthFromKeys(data.keys ?? []);
-  return Object.entries(models)
+  return Object.entries(data.models)
     .map(([model, row]) => ({ model, ...row }))
     .sort((a, b) => b.requests - a.requests || a.model.localeCompare(b.model));
 }

@@ -4,7 +4,6 @@
 // models today with Google's reasons, and (for admins) what can be done to it.
 
 import { h } from "./dom.client.js";
-import { requestsToday } from "./key-list.client.js";
 import { modelTable, sortedModels, toggleId } from "./keys.client.js";
 import { statusLabel } from "./summary.client.js";
 
@@ -65,7 +64,7 @@ function keyRow(key, expanded, ctx) {
     h("td", { class: "key-col" }, h("code", { class: "masked" }, key.masked)),
     h("td", { class: "status-col", title: disabledReason ?? null }, statusLabel(key.status, fmt.t(`status_${key.status}`))),
     h("td", { class: "source-col" }, sourceText(key, fmt)),
-    h("td", { class: "num requests-col", "data-label": fmt.t("colRequestsToday") }, fmt.int(requestsToday(key))),
+    h("td", { class: "num requests-col", "data-label": fmt.t("colRequestsToday") }, fmt.int(key.requestsToday)),
     h(
       "td",
       { class: "used-col", "data-label": fmt.t("colLastUsed"), title: key.lastUsedAt ? fmt.dateTime(Date.parse(key.lastUsedAt)) : null },
