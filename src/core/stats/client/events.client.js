@@ -28,7 +28,7 @@ export function createEvents(ctx) {
   }
 
   function row(event) {
-    const key = event.position === undefined ? "—" : [`#${event.position}`, event.masked ? h("code", { class: "masked" }, event.masked) : null];
+    const key = event.position === undefined ? "—" : [`#${event.position} `, event.masked ? h("code", { class: "masked" }, event.masked) : null];
     const message = [event.message, event.role ? fmt.t("eventsBy", { role: fmt.t(`role_${event.role}`) }) : null].filter(Boolean).join(" · ");
     return h(
       "tr",
@@ -38,7 +38,7 @@ export function createEvents(ctx) {
       h("td", { class: "model-col", "data-label": fmt.t("eventsModel") }, event.model ?? "—"),
       h("td", { class: "kind-col" }, h("span", { class: `kind kind-${event.kind}` }, fmt.t(`kind_${event.kind}`))),
       h("td", { class: "num http-col", "data-label": fmt.t("colHttp") }, event.status ?? ""),
-      h("td", { class: "message-col" }, message),
+      h("td", { class: "message-col" }, h("div", { class: "message" }, message)),
     );
   }
 
