@@ -17,9 +17,9 @@ export function leakedKeys(text: string): string[] {
   return poolKeys.filter((key) => text.includes(key));
 }
 
-/** Pool keys of which some run of `length` consecutive characters occurs in a text: key material that leaked. */
-export function leakedKeyFragments(text: string, length = 12): string[] {
-  return poolKeys.filter((key) => Array.from({ length: key.length - length + 1 }, (_, at) => key.slice(at, at + length)).some((part) => text.includes(part)));
+/** Pool keys (or `keys`) of which some run of `length` consecutive characters occurs in a text: key material that leaked. */
+export function leakedKeyFragments(text: string, length = 12, keys: readonly string[] = poolKeys): string[] {
+  return keys.filter((key) => Array.from({ length: key.length - length + 1 }, (_, at) => key.slice(at, at + length)).some((part) => text.includes(part)));
 }
 
 const KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
