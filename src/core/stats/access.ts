@@ -3,7 +3,8 @@ import { csrf } from "hono/csrf";
 import type { AppEnv } from "../app";
 import type { Role } from "../admin-model";
 import { isAcceptedToken, readClientCredential } from "../client-auth";
-import { sessionOf, signedInWith } from "./session";
+import { loginClient, sessionOf, signedInWith } from "./session";
+import { LOGIN_WINDOW_MS, MAX_FAILED_LOGINS } from "./session-store";
 
 // Who may see the stats and who may change the pool. Viewing: anyone while PROXY_API_KEY
 // is unset (the page then says so loudly), otherwise holders of a proxy or admin token,
@@ -36,9 +37,21 @@ export async function tokenRole(c: Context<AppEnv>, token: string): Promise<Role
 
 // Not Hono's bearerAuth: it only accepts RFC 6750 token characters, while PROXY_API_KEY
 // may hold any token the proxy itself accepts, and here a session cookie must do as well.
-async function bearerRole(c: Context<AppEnv>): Promise<Role | null> {
+// A Bearer token that matches nothing is a guess, counted per address like a wrong login
+// (one more key manager call per Bearer request, on these routes only, never the proxy's).
+// While the address waits no token is checked, the right one included: otherwise 429
+// against 200 would tell a guesser which guess hit.
+async function bearerAccess(c: Context<AppEnv>): Promise<Access | null> {
   const credential = readClientCredential(c.req.raw.headers, new URL(c.req.url));
-  return credential?.source === "bearer" ? tokenRole(c, credential.token) : null;
+  if (credential?.source !== "bearer" || !loginEnabled(c)) return null;
+  const { pool } = c.env.services;
+  const client = loginClient(c);
+  const waiting = await pool.loginWait(client);
+  if (waiting > 0) return { waitMs: waiting };
+  const role = await tokenRole(c, credential.token);
+  if (role !== null) return { role };
+  const wait = await pool.loginFailed(client);
+  return wait > 0 ? { waitMs: wait } : null;
 }
 
 /**
@@ -53,19 +66,20 @@ async function sessionRole(c: Context<AppEnv>): Promise<Role | null> {
   return adminTokens.length > 0 && (await signedInWith(session, adminTokens)) ? "admin" : proxyTokenRole(c);
 }
 
-/**
- * The caller's role, or null when it may not even view. An open proxy (no PROXY_API_KEY)
- * shows its stats to anyone, as before; changing the pool then needs the admin token
- * if ADMIN_API_KEY is set, and is open otherwise (the page warns).
- */
-export async function roleOf(c: Context<AppEnv>): Promise<Role | null> {
-  const role = (await bearerRole(c)) ?? (await sessionRole(c));
-  if (role !== null) return role;
-  return authEnabled(c) ? null : proxyTokenRole(c);
-}
+/** What the caller may do (a null role: not even view), or how long its address must wait. */
+export type Access = { role: Role | null } | { waitMs: number };
 
-export async function mayView(c: Context<AppEnv>): Promise<boolean> {
-  return (await roleOf(c)) !== null;
+/**
+ * The caller's access. An open proxy (no PROXY_API_KEY) shows its stats to anyone, as
+ * before; changing the pool then needs the admin token if ADMIN_API_KEY is set, and is
+ * open otherwise (the page warns).
+ */
+export async function accessOf(c: Context<AppEnv>): Promise<Access> {
+  const bearer = await bearerAccess(c);
+  if (bearer !== null) return bearer;
+  const role = await sessionRole(c);
+  if (role !== null) return { role };
+  return { role: authEnabled(c) ? null : proxyTokenRole(c) };
 }
 
 function unauthenticated(c: Context<AppEnv>): Response {
@@ -76,40 +90,65 @@ function unauthenticated(c: Context<AppEnv>): Response {
       error: {
         code: 401,
         status: "UNAUTHENTICATED",
-        message: "Send a PROXY_API_KEY token as Authorization: Bearer, or sign in at /stat.",
+        message: "Send a PROXY_API_KEY or ADMIN_API_KEY token as Authorization: Bearer, or sign in at /stat.",
       },
     },
     401,
   );
 }
 
+/** Whole minutes left of a wait, at least 1: what the messages tell a person. */
+export function waitMinutes(waitMs: number): number {
+  return Math.max(1, Math.ceil(waitMs / 60_000));
+}
+
+/** Too many wrong tokens from this address: 429 with Retry-After and how long, in the proxy's JSON error style. */
+function tooManyWrongTokens(c: Context<AppEnv>, waitMs: number): Response {
+  c.header("Retry-After", String(Math.ceil(waitMs / 1000)));
+  c.header("Cache-Control", "no-store");
+  return c.json(
+    {
+      error: {
+        code: 429,
+        status: "RESOURCE_EXHAUSTED",
+        message: `Too many wrong tokens from your address (${MAX_FAILED_LOGINS} within ${LOGIN_WINDOW_MS / 60_000} minutes). Try again in ${waitMinutes(waitMs)} min; until then no token from this address is checked, the right one included.`,
+      },
+    },
+    429,
+  );
+}
+
+function permissionDenied(c: Context<AppEnv>): Response {
+  c.header("Cache-Control", "no-store");
+  return c.json(
+    {
+      error: {
+        code: 403,
+        message:
+          "Changing the pool needs the admin token (ADMIN_API_KEY); this token may only view it. Send the admin token as Authorization: Bearer, or sign in at /stat with it.",
+        status: "PERMISSION_DENIED",
+      },
+    },
+    403,
+  );
+}
+
 /** Guards the read-only /api/* routes: 401 with a JSON body, like the rest of the proxy's errors. */
 export const requireViewer: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const role = await roleOf(c);
-  if (role === null) return unauthenticated(c);
-  c.set("role", role);
+  const access = await accessOf(c);
+  if ("waitMs" in access) return tooManyWrongTokens(c, access.waitMs);
+  if (access.role === null) return unauthenticated(c);
+  c.set("role", access.role);
   return next();
 };
 
 /** Guards the routes that change the pool: 401 without a valid token, 403 for a viewer. */
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const role = await roleOf(c);
-  if (role === null) return unauthenticated(c);
-  if (role !== "admin") {
-    c.header("Cache-Control", "no-store");
-    return c.json(
-      {
-        error: {
-          code: 403,
-          message:
-            "Changing the pool needs the admin token (ADMIN_API_KEY); this token may only view it. Send the admin token as Authorization: Bearer, or sign in at /stat with it.",
-          status: "PERMISSION_DENIED",
-        },
-      },
-      403,
-    );
-  }
-  c.set("role", role);
+  const access = await accessOf(c);
+  if ("waitMs" in access) return tooManyWrongTokens(c, access.waitMs);
+  if (access.role === null) return unauthenticated(c);
+  if (access.role !== "admin") return permissionDenied(c);
+  c.set("role", access.role);
   return next();
 };
 

@@ -2,18 +2,43 @@ import { Hono, type Context } from "hono";
 import { etag } from "hono/etag";
 import type { AppEnv } from "../app";
 import type { StatsApiResponse } from "../stats-model";
-import { authEnabled, loginEnabled, mayView, requireAdmin, requireViewer, sameOriginUnlessBearer, tokenRole } from "./access";
+import { accessOf, authEnabled, loginEnabled, requireAdmin, requireViewer, sameOriginUnlessBearer, tokenRole, waitMinutes } from "./access";
 import { ASSET_PREFIX, findAsset } from "./assets";
 import { pageStrings, rememberLanguage } from "./language";
 import { dashboardPage, loginPage } from "./page-shell";
 import { noStore, statSecurityHeaders } from "./security-headers";
+import { BodyTooLarge, readBody } from "../proxy/read-body";
+import { apiError } from "./json-input";
 import { endSession, loginClient, startSession } from "./session";
 
 /** Too many failed logins from this client: 429, the wait, and the login form saying so. */
 function throttled(c: Context<AppEnv>, waitMs: number): Response | Promise<Response> {
-  const minutes = Math.max(1, Math.ceil(waitMs / 60_000));
   c.header("Retry-After", String(Math.ceil(waitMs / 1000)));
-  return c.html(loginPage(pageStrings(c), "throttled", minutes), 429);
+  return c.html(loginPage(pageStrings(c), "throttled", waitMinutes(waitMs)), 429);
+}
+
+/** The /stat forms hold a token or a language: a few hundred bytes. They are read before any token is checked, so small. */
+export const MAX_FORM_BYTES = 4 * 1024;
+
+/**
+ * The form fields of a /stat form post, read with a small limit (413 beyond it): these
+ * routes answer without a token, so a body of any size must not be taken in.
+ */
+async function readForm(c: Context<AppEnv>): Promise<{ form: FormData } | { response: Response }> {
+  let bytes: ArrayBuffer | null;
+  try {
+    bytes = await readBody(c.req.raw, MAX_FORM_BYTES);
+  } catch (error) {
+    if (!(error instanceof BodyTooLarge)) throw error;
+    return { response: apiError(c, 413, `The form is over the limit of ${MAX_FORM_BYTES} bytes.`) };
+  }
+  const parsed = new Request(c.req.url, { method: "POST", headers: { "content-type": c.req.header("content-type") ?? "" }, body: bytes });
+  try {
+    return { form: await parsed.formData() };
+  } catch {
+    // Not a form at all: as good as an empty one.
+    return { form: new FormData() };
+  }
 }
 
 /**
@@ -30,7 +55,9 @@ export function statsRoutes(): Hono<AppEnv> {
     // The page's language comes from these request headers (see ./language.ts).
     c.header("Vary", "Accept-Language, Cookie");
     const strings = pageStrings(c);
-    if (!(await mayView(c))) return c.html(loginPage(strings, null));
+    const access = await accessOf(c);
+    if ("waitMs" in access) return throttled(c, access.waitMs);
+    if (access.role === null) return c.html(loginPage(strings, null));
     return c.html(dashboardPage(strings, authEnabled(c)));
   });
 
@@ -45,8 +72,10 @@ export function statsRoutes(): Hono<AppEnv> {
     // While a client waits, its attempts are not even checked: guessing gains nothing.
     const waiting = await pool.loginWait(client);
     if (waiting > 0) return throttled(c, waiting);
-    const form = await c.req.parseBody();
-    const token = typeof form.token === "string" ? form.token.trim() : "";
+    const input = await readForm(c);
+    if ("response" in input) return input.response;
+    const field = input.form.get("token");
+    const token = typeof field === "string" ? field.trim() : "";
     // Proxy and admin tokens both sign in; the session records the role its token grants.
     const role = token === "" ? null : await tokenRole(c, token);
     if (role !== null) {
@@ -62,14 +91,19 @@ export function statsRoutes(): Hono<AppEnv> {
   // (the words are no secret). Same-origin only, like every form here.
   routes.post("/stat/lang", sameOriginUnlessBearer, async (c) => {
     noStore(c);
-    const form = await c.req.parseBody();
-    if (typeof form.lang === "string") rememberLanguage(c, form.lang);
+    const input = await readForm(c);
+    if ("response" in input) return input.response;
+    const lang = input.form.get("lang");
+    if (typeof lang === "string") rememberLanguage(c, lang);
     return c.redirect("/stat", 303);
   });
   routes.get("/stat/lang", (c) => c.redirect("/stat", 303));
 
   routes.post("/stat/logout", sameOriginUnlessBearer, async (c) => {
     noStore(c);
+    // The body means nothing here, but the platform would take it in whole otherwise.
+    const input = await readForm(c);
+    if ("response" in input) return input.response;
     await endSession(c);
     return c.redirect("/stat", 303);
   });

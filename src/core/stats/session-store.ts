@@ -15,7 +15,7 @@ export interface StatSession {
 
 /** The key manager's session calls, as the /stat routes use them (over RPC on Workers). */
 export interface StatSessions {
-  /** Stores a new session and forgets the client's failed logins. */
+  /** Stores a new session; an admin session also forgets the client's failed logins. */
   startStatSession(idHash: string, session: StatSession, client: string): Promise<void>;
   statSession(idHash: string): Promise<StatSession | null>;
   endStatSession(idHash: string): Promise<void>;
@@ -31,6 +31,12 @@ export const MAX_FAILED_LOGINS = 10;
 export const LOGIN_WINDOW_MS = 15 * 60_000;
 /** Beyond these the oldest rows go: the tables stay small whatever clients do. */
 const MAX_SESSIONS = 1_000;
+/**
+ * Sessions one token may hold; its oldest go first. Far below MAX_SESSIONS, so signing in
+ * again and again with one token (a viewer's, say) only ends that token's own sessions,
+ * never another token's: the global bound is reached only with more than 50 tokens.
+ */
+export const MAX_SESSIONS_PER_TOKEN = 20;
 const MAX_LOGIN_CLIENTS = 10_000;
 const MAX_FIELD_LENGTH = 200;
 
@@ -53,8 +59,17 @@ export class SessionStore {
       now,
       Math.min(session.expiresAt, now + SESSION_LIFETIME_MS),
     );
+    this.#sql(
+      `DELETE FROM stat_sessions WHERE token_hash = ? AND id_hash IN
+         (SELECT id_hash FROM stat_sessions WHERE token_hash = ? ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?)`,
+      session.tokenHash,
+      session.tokenHash,
+      MAX_SESSIONS_PER_TOKEN,
+    );
     this.#trim("stat_sessions", "created_at", MAX_SESSIONS);
-    this.#sql("DELETE FROM login_failures WHERE client = ?", client);
+    // Only the strongest role clears the count: with a viewer's token one could otherwise
+    // guess the admin token forever, signing in as viewer between guesses to start over.
+    if (session.role === "admin") this.#sql("DELETE FROM login_failures WHERE client = ?", client);
   }
 
   find(idHash: string, now: number): StatSession | null {
