@@ -22,6 +22,15 @@ describe("native requests", () => {
     expect(request?.headers.cookie).toBeUndefined();
   });
 
+  it("never passes on a method override: Google would do something else than the proxy decided for", async () => {
+    const model = uniqueModel("override");
+    const overrides = { "x-http-method-override": "DELETE", "x-http-method": "DELETE", "x-method-override": "DELETE" };
+    expect((await generate(model, { headers: { "content-type": "application/json", ...overrides } })).status).toBe(200);
+    const [request] = (await fake.log(model)).requests;
+    expect(request?.method).toBe("POST");
+    for (const name of Object.keys(overrides)) expect(request?.headers[name], name).toBeUndefined();
+  });
+
   it("uses the default version of GEMINI_UPSTREAM_URL when the client names none", async () => {
     const model = uniqueModel("noversion");
     expect((await callProxy(`/models/${model}:countTokens`, { method: "POST", body: "{}" })).status).toBe(200);

@@ -1,7 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { TAG_HEADER } from "../fake-upstream/request-log.ts";
-import { fake, startUpload } from "./support";
+import { fake, poolKeys, startUpload } from "./support";
 
 // A session URL the proxy hands out works without the proxy token, as Google's does, but
 // only as the chunks of its own session: nothing else may ride on a leaked one.
@@ -63,5 +63,39 @@ describe("a signed upload session URL without a proxy token", () => {
     const expires = Number(session.searchParams.get("pool_exp")) * 1000;
     expect(expires - Date.now()).toBeGreaterThan(23 * 3_600_000);
     expect(expires - Date.now()).toBeLessThanOrEqual(24 * 3_600_000);
+  });
+
+  it("passes on only the headers of the chunk protocol, never a method override", async () => {
+    const tag = `session-url-headers-${crypto.randomUUID()}`;
+    const text = "a chunk with extra headers";
+    const session = await startUpload(tag, { size: text.length, type: "text/plain" });
+    const extras = {
+      "x-http-method-override": "DELETE",
+      "x-http-method": "DELETE",
+      "x-method-override": "DELETE",
+      "x-goog-upload-protocol": "resumable",
+      "x-goog-upload-header-content-length": "999999",
+      "x-goog-user-project": "someone-elses-project",
+      "x-extra-header": "anything",
+    };
+    const queried = await tokenless(session, { method: "POST", headers: { ...extras, "x-goog-upload-command": "query" } });
+    expect(queried.status).toBe(200);
+    const uploaded = await tokenless(session, {
+      method: "POST",
+      headers: { ...extras, "x-goog-upload-command": "upload, finalize", "x-goog-upload-offset": "0", "content-type": "text/plain" },
+      body: text,
+    });
+    expect(uploaded.status).toBe(200);
+
+    // What reached the upstream for this session's upload_id, whichever pool key holds it.
+    const uploadId = session.searchParams.get("upload_id");
+    const logs = await Promise.all(poolKeys.map((key) => fake.byKey(key)));
+    const chunks = logs.flatMap((log) => log.requests).filter((entry) => entry.query.upload_id === uploadId);
+    expect(chunks.map((entry) => entry.headers["x-goog-upload-command"])).toEqual(["query", "upload, finalize"]);
+    for (const entry of chunks) {
+      expect(entry.method).toBe("POST");
+      for (const name of Object.keys(extras)) expect(entry.headers[name], name).toBeUndefined();
+    }
+    expect(chunks[1]!.headers["x-goog-upload-offset"]).toBe("0");
   });
 });

@@ -8,7 +8,7 @@ import { mergedList } from "../resources/merged-list";
 import { openAIResources } from "../resources/openai-batch-resources";
 import { unsupportedOpenAIRequest } from "../resources/openai-unsupported";
 import { bodyResources, LISTABLE_COLLECTIONS, openAIChatResources, pathResource, TooManyResources } from "../resources/resource-names";
-import { isSignedUploadChunk, uploadOwner } from "../resources/upload-session";
+import { isSignedUploadChunk, sessionChunkHeaders, uploadOwner } from "../resources/upload-session";
 import { resolveKey } from "../ring-refresh";
 import { recognizeRoute, type NativeRoute, type OpenAIRoute, type Route } from "../route";
 import type { ProxyServices } from "../services";
@@ -125,7 +125,7 @@ export async function handleProxy(request: Request, services: ProxyServices): Pr
       {
         method: request.method,
         url,
-        headers: request.headers,
+        headers: sessionUrlOnly ? sessionChunkHeaders(request.headers) : request.headers,
         body: streamed ? request.body : body,
         signal: request.signal,
         route,

@@ -28,6 +28,11 @@ const DROPPED_REQUEST_HEADERS = new Set([
   "forwarded",
   "x-real-ip",
   "true-client-ip",
+  // The proxy decides by the method it sees (which key, whether to retry, who owns what);
+  // an override would make Google do something else than what the proxy decided for.
+  "x-http-method-override",
+  "x-http-method",
+  "x-method-override",
 ]);
 
 const DROPPED_PREFIXES = ["cf-", "x-forwarded-", "sec-"];

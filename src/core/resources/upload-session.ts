@@ -25,6 +25,12 @@ export const UPLOAD_URL_LIFETIME_MS = 24 * 3_600_000;
 /** The commands of the resumable protocol a session URL alone may send: chunks and the status query. */
 const CHUNK_COMMANDS = new Set(["upload", "upload, finalize", "query"]);
 const SESSION_PATH = /^\/upload\/(v1beta|v1|v1alpha)\/files$/;
+/**
+ * The request headers such a chunk passes on: what the chunk protocol uses, nothing more.
+ * Anything else the holder of a leaked URL added (a method override, a header that asks
+ * Google for something else) would otherwise go out with the pool key.
+ */
+const CHUNK_HEADERS = new Set(["x-goog-upload-command", "x-goog-upload-offset", "content-type", "content-length", "accept", "user-agent"]);
 
 const encoder = new TextEncoder();
 
@@ -109,4 +115,11 @@ export async function isSignedUploadChunk(
   const key = await lookup(keyId);
   if (key === undefined) return false;
   return equalInConstantTime(presented, await signature(key.secret, signedText(url.pathname, query)));
+}
+
+/** The headers of a chunk admitted by its session URL alone, cut down to CHUNK_HEADERS. */
+export function sessionChunkHeaders(headers: Headers): Headers {
+  const kept = new Headers();
+  for (const [name, value] of headers) if (CHUNK_HEADERS.has(name)) kept.set(name, value);
+  return kept;
 }
