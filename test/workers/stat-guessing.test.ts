@@ -84,6 +84,15 @@ describe("guessing the admin token", () => {
     expect((await statsWith(h, { token: CLIENT_TOKEN }, "203.0.113.9")).status).toBe(200);
   });
 
+  it("says which tokens open the admin routes: 401 and 403 name ADMIN_API_KEY", async () => {
+    const h = await adminHarness();
+    for (const [token, status] of [["not-a-token", 401], [CLIENT_TOKEN, 403]] as const) {
+      const response = await h.as(token, "POST", "/api/reset", {});
+      expect(response.status).toBe(status);
+      expect((await response.json<{ error: { message: string } }>()).error.message).toContain("ADMIN_API_KEY");
+    }
+  });
+
   it("wrong Bearer tokens and wrong logins add up, and a locked address cannot sign in", async () => {
     const h = await adminHarness();
     const half = Math.ceil(MAX_FAILED_LOGINS / 2);
@@ -98,6 +107,30 @@ describe("guessing the admin token", () => {
     for (let i = 0; i < MAX_FAILED_LOGINS; i++) await statsWith(h, { token: `guess${i}` });
     expect((await statsWith(h, { token: ADMIN_TOKEN })).status).toBe(429);
     expect((await statsWith(h, { cookie })).status).toBe(200);
+  });
+});
+
+describe("without CF-Connecting-IP (as under wrangler dev)", () => {
+  it("every client shares one count, and the lock says so and how long", async () => {
+    const h = await adminHarness();
+    const form = (token: string): Promise<Response> =>
+      h.call("/stat/login", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
+        body: new URLSearchParams({ token }).toString(),
+        redirect: "manual",
+      });
+    for (let i = 0; i < MAX_FAILED_LOGINS; i++) await form(`someone-else-${i}`);
+    const page = await form(ADMIN_TOKEN);
+    expect(page.status).toBe(429);
+    const text = await page.text();
+    expect(text).toMatch(/Try again in 15 min\./);
+    expect(text).toContain("every client shares this wait");
+    const api = await h.call("/api/stats", { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(api.status).toBe(429);
+    expect((await api.json<{ error: { message: string } }>()).error.message).toMatch(/Try again in 15 min.*every client shares this wait/);
+    // With an address, as Cloudflare always sends one, a client has its own count.
+    expect((await login(h, ADMIN_TOKEN, "203.0.113.77")).status).toBe(303);
   });
 });
 

@@ -3,8 +3,9 @@ import { csrf } from "hono/csrf";
 import type { AppEnv } from "../app";
 import type { Role } from "../admin-model";
 import { isAcceptedToken, readClientCredential } from "../client-auth";
-import { loginClient, sessionOf, signedInWith } from "./session";
+import { loginClient, sessionOf, signedInWith, UNKNOWN_CLIENT } from "./session";
 import { LOGIN_WINDOW_MS, MAX_FAILED_LOGINS } from "./session-store";
+import { en } from "./strings-en";
 
 // Who may see the stats and who may change the pool. Viewing: anyone while PROXY_API_KEY
 // is unset (the page then says so loudly), otherwise holders of a proxy or admin token,
@@ -111,7 +112,9 @@ function tooManyWrongTokens(c: Context<AppEnv>, waitMs: number): Response {
       error: {
         code: 429,
         status: "RESOURCE_EXHAUSTED",
-        message: `Too many wrong tokens from your address (${MAX_FAILED_LOGINS} within ${LOGIN_WINDOW_MS / 60_000} minutes). Try again in ${waitMinutes(waitMs)} min; until then no token from this address is checked, the right one included.`,
+        message: `Too many wrong tokens from your address (${MAX_FAILED_LOGINS} within ${LOGIN_WINDOW_MS / 60_000} minutes). Try again in ${waitMinutes(waitMs)} min; until then no token from this address is checked, the right one included.${
+          loginClient(c) === UNKNOWN_CLIENT ? ` ${en.loginThrottledNoAddress}` : ""
+        }`,
       },
     },
     429,

@@ -126,9 +126,18 @@ export function dashboardPage(strings: StatStrings, authEnabled: boolean): Marku
 </html>`;
 }
 
-/** The login form, after a wrong token (`failed`) or too many of them (`throttled`, for `waitMinutes`). */
-export function loginPage(strings: StatStrings, problem: "failed" | "throttled" | null, waitMinutes = 0): Markup {
-  const message = problem === "failed" ? strings.loginFailed : problem === "throttled" ? strings.loginThrottled.replace("{minutes}", String(waitMinutes)) : null;
+/** Why the login form is shown again: a wrong token, or too many of them (the wait, and whether every client shares it). */
+export type LoginProblem = { kind: "failed" } | { kind: "throttled"; waitMinutes: number; sharedAddress: boolean };
+
+function problemText(strings: StatStrings, problem: LoginProblem): string {
+  if (problem.kind === "failed") return strings.loginFailed;
+  const wait = strings.loginThrottled.replace("{minutes}", String(problem.waitMinutes));
+  return problem.sharedAddress ? `${wait} ${strings.loginThrottledNoAddress}` : wait;
+}
+
+/** The login form, with what went wrong the last time, if anything. */
+export function loginPage(strings: StatStrings, problem: LoginProblem | null): Markup {
+  const message = problem === null ? null : problemText(strings, problem);
   return html`<!doctype html>
 <html lang="${strings.lang}">
   ${head(strings, false)}

@@ -29,9 +29,15 @@ function sessionIdHash(c: Context<AppEnv>): Promise<string> | null {
   return id !== undefined && SESSION_ID.test(id) ? sha256Hex(id) : null;
 }
 
+/**
+ * The client of every request without CF-Connecting-IP. Cloudflare always sets it in
+ * production; under wrangler dev it is missing, so all local clients count as this one.
+ */
+export const UNKNOWN_CLIENT = "unknown";
+
 /** Who is logging in, for counting failed attempts: the address Cloudflare saw. */
 export function loginClient(c: Context<AppEnv>): string {
-  return c.req.header("cf-connecting-ip") ?? "unknown";
+  return c.req.header("cf-connecting-ip") ?? UNKNOWN_CLIENT;
 }
 
 export async function startSession(c: Context<AppEnv>, token: string, role: Role): Promise<void> {

@@ -17,6 +17,8 @@ export const en = {
   loginSubmit: "Sign in",
   loginFailed: "That token is not accepted.",
   loginThrottled: "Too many wrong tokens from your address. Try again in {minutes} min.",
+  loginThrottledNoAddress:
+    "The proxy sees no client address (wrangler dev sends no CF-Connecting-IP), so every client shares this wait, yours included.",
   logout: "Log out",
 
   // Header

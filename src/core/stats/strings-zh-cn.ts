@@ -19,6 +19,7 @@ export const zhCN: StatStrings = {
   loginSubmit: "登录",
   loginFailed: "该令牌无效。",
   loginThrottled: "来自你的地址的错误令牌过多，请在 {minutes} 分钟后重试。",
+  loginThrottledNoAddress: "代理看不到客户端地址（wrangler dev 不发送 CF-Connecting-IP），所以所有客户端（包括你）共同等待。",
   logout: "退出登录",
 
   // Header
