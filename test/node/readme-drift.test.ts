@@ -124,6 +124,23 @@ describe("README.md and docs/README_zh-CN.md", () => {
     expect(surplus(read, configNames(en))).toEqual([]);
   });
 
+  it("tell how to set every secret, and the optional ones locally, where .dev.vars would not do", () => {
+    const table = en.tables.find((rows) => rows.some((row) => row[0] === "`API_KEYS`"))!;
+    const secrets = table.filter((row) => row[1] === "secret").map((row) => row[0]!.replaceAll("`", ""));
+    expect(secrets).toEqual(expect.arrayContaining(["API_KEYS", "PROXY_API_KEY", "ADMIN_API_KEY"]));
+    // Wrangler loads from .dev.vars only what secrets.required names; it has no optional list.
+    const wrangler = readFileSync(join(ROOT, "wrangler.jsonc"), "utf8");
+    const required = JSON.parse(/"required":\s*(\[[^\]]*\])/.exec(wrangler)?.[1] ?? "[]") as string[];
+    const example = readFileSync(join(ROOT, ".dev.vars.example"), "utf8");
+    for (const name of secrets) {
+      expect(en.codeBlocks.some((block) => new RegExp(`npx wrangler secret put ${name}\\b`).test(block.body)), `secret put ${name}`).toBe(true);
+      if (required.includes(name)) continue;
+      for (const text of [example, readFileSync(ENGLISH, "utf8"), readFileSync(CHINESE, "utf8")]) {
+        expect(text, `--var ${name}`).toContain(`npm start -- --var ${name}:`);
+      }
+    }
+  });
+
   it("show the same code blocks, comments aside", () => {
     expect(en.codeBlocks.length).toBeGreaterThan(5);
     expect(zh.codeBlocks.map((block) => block.lang)).toEqual(en.codeBlocks.map((block) => block.lang));
