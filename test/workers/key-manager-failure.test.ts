@@ -46,8 +46,9 @@ async function harness(misbehaviour: Misbehaviour): Promise<Harness> {
     startStatSession: () => never(),
     statSession: () => never(),
     endStatSession: () => never(),
-    loginWait: () => never(),
-    loginFailed: () => never(),
+    // A Bearer token on /api/* asks first whether its address must wait: here, never.
+    loginWait: async () => 0,
+    loginFailed: async () => 0,
   };
   const logs: RequestLog[] = [];
   const background: Promise<unknown>[] = [];
