@@ -37,7 +37,7 @@ export class ApiKeyManager extends DurableObject<Env> implements KeyPool, KeyPoo
       this.#store = store;
       this.#admin = new PoolAdmin({
         store,
-        envRing: () => keyRingFor(env.API_KEYS),
+        envRing: ring,
         verify: (secret) => verifyKey(secret, config),
         wake: () => ctx.storage.setAlarm(Date.now()),
       });
@@ -75,7 +75,7 @@ export class ApiKeyManager extends DurableObject<Env> implements KeyPool, KeyPoo
   }
 
   async recordEvents(events: EventInput[]): Promise<void> {
-    this.#ready.recordEvents(events, Date.now());
+    this.#pool.recordEvents(events);
   }
 
   async runtimeKeys(known?: string) {

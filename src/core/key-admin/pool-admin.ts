@@ -2,6 +2,7 @@ import type {
   AddKeysResult,
   BulkAction,
   BulkResult,
+  EventInput,
   EventPage,
   EventQuery,
   KeyChangeRefusal,
@@ -15,6 +16,7 @@ import type {
 import { fingerprint, maskKey, ringOf, type KeyRing } from "../key-ring";
 import { pageOfKeys } from "../key-store/key-list";
 import type { KeyStore } from "../key-store/key-store";
+import { storedText } from "../stored-text";
 import type { KeyAnswer, KeyListPage, StatsSnapshot } from "../stats-model";
 import type { VerificationVerdict } from "./verification-outcome";
 
@@ -32,7 +34,8 @@ const VERIFY_CONCURRENCY = 6;
 
 export interface PoolAdminDeps {
   store: KeyStore;
-  envRing: () => Promise<KeyRing>;
+  /** The API_KEYS ring: fixed for an instance's life (new secrets mean a new deploy). */
+  envRing: KeyRing;
   verify: (secret: string) => Promise<VerificationVerdict>;
   /** Runs `runVerificationBatch` soon, in its own invocation. */
   wake: () => Promise<void>;
@@ -45,11 +48,13 @@ export class PoolAdmin {
   /** Changes whenever runtime keys join or leave; the proxy's rings compare it to refresh. */
   #version = crypto.randomUUID();
   /** The full ring of the current version: building its redactor walks every key, so it is kept. */
-  #ring: { version: string; env: KeyRing; ring: KeyRing } | undefined;
+  #ring: { version: string; ring: KeyRing } | undefined;
 
   constructor(deps: PoolAdminDeps) {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
+    // Every text the store keeps is masked here, with every key, runtime ones included.
+    deps.store.events.redactWith((text) => this.#fullRing().redact(text));
   }
 
   get #store(): KeyStore {
@@ -67,13 +72,17 @@ export class PoolAdmin {
     return { version: this.#version, keys: this.#store.changes.secrets() };
   }
 
-  /** API_KEYS and runtime keys: to find secrets and to mask Google's messages. */
-  async #fullRing(): Promise<KeyRing> {
-    const env = await this.#deps.envRing();
-    if (this.#ring?.version !== this.#version || this.#ring.env !== env) {
-      this.#ring = { version: this.#version, env, ring: ringOf([...env.keys, ...this.#store.changes.secrets()]) };
+  /** API_KEYS and runtime keys: to find secrets and to mask every text that is stored or answered. */
+  #fullRing(): KeyRing {
+    if (this.#ring?.version !== this.#version) {
+      this.#ring = { version: this.#version, ring: ringOf([...this.#deps.envRing.keys, ...this.#store.changes.secrets()]) };
     }
     return this.#ring.ring;
+  }
+
+  /** Events from the proxy: their messages are masked with the full ring on the way in (EventLog). */
+  recordEvents(events: readonly EventInput[]): void {
+    this.#store.recordEvents(events, this.#now());
   }
 
   async add(secrets: readonly string[], verify: boolean, role: Role): Promise<Omit<AddKeysResult, "rejected">> {
@@ -94,6 +103,7 @@ export class PoolAdmin {
     return result;
   }
 
+  /** `reason` is an operator's text: stored masked with every key (EventLog.stored), so a pasted key never shows. */
   disable(id: string, reason: string, role: Role): KeyAnswer {
     return this.#answer(this.#store.changes.disable(id, reason, role, this.#now()));
   }
@@ -110,11 +120,11 @@ export class PoolAdmin {
   }
 
   async verifyOne(id: string, role: Role): Promise<VerifyResult | KeyChangeRefusal> {
-    const ring = await this.#fullRing();
+    const ring = this.#fullRing();
     const key = ring.byId(id);
     if (key === undefined) return { refused: "unknown" };
     const verdict = await this.#deps.verify(key.secret);
-    const message = verdict.message === undefined ? undefined : ring.redact(verdict.message);
+    const message = verdict.message === undefined ? undefined : storedText(ring.redact(verdict.message));
     const now = this.#now();
     if (this.#store.changes.applyVerification(id, verdict.outcome, message, role, now)) this.#store.reloadState();
     return { id, masked: key.masked, outcome: verdict.outcome, ...(message !== undefined && { message }), at: new Date(now).toISOString() };
@@ -142,7 +152,7 @@ export class PoolAdmin {
   async runVerificationBatch(): Promise<boolean> {
     const batch = this.#store.jobs.next(VERIFY_BATCH);
     if (batch.length === 0) return this.#store.jobs.settle(this.#now());
-    const ring = await this.#fullRing();
+    const ring = this.#fullRing();
     const role = this.#store.jobs.runningRole();
     let cursor = 0;
     const worker = async (): Promise<void> => {
@@ -150,7 +160,7 @@ export class PoolAdmin {
         const key = ring.byId(item.keyId);
         const verdict: VerificationVerdict =
           key === undefined ? { outcome: "unreachable", message: "The key's secret is missing." } : await this.#deps.verify(key.secret);
-        const message = verdict.message === undefined ? undefined : ring.redact(verdict.message);
+        const message = verdict.message === undefined ? undefined : storedText(ring.redact(verdict.message));
         const now = this.#now();
         this.#store.jobs.record(item.seq, verdict.outcome, message, now);
         this.#store.changes.applyVerification(item.keyId, verdict.outcome, message, role, now);

@@ -1,4 +1,5 @@
 import type { EventInput, EventKind, EventPage, EventQuery, PoolEvent, Role } from "../admin-model";
+import { storedText } from "../stored-text";
 import type { SqlRunner } from "./sql";
 
 // The pool's recent history: quota marks, disables, verifications, admin actions and
@@ -40,9 +41,24 @@ const COLUMNS = "id, at, key_id, masked, position, model, status, kind, message,
 
 export class EventLog {
   readonly #sql: SqlRunner;
+  #redact: (text: string) => string = (text) => text;
 
   constructor(sql: SqlRunner) {
     this.#sql = sql;
+  }
+
+  /**
+   * Masks every stored text with `redact`: the Durable Object's full ring, which knows
+   * every key (runtime ones included), where a worker's ring learns a runtime key only
+   * when a request uses it, and a stored text stays for good.
+   */
+  redactWith(redact: (text: string) => string): void {
+    this.#redact = redact;
+  }
+
+  /** A text as it may be stored: keys masked, length capped. */
+  stored(text: string): string {
+    return storedText(this.#redact(text));
   }
 
   record(event: EventInput, now: number): void {
@@ -60,7 +76,7 @@ export class EventLog {
       event.model ?? null,
       event.status ?? null,
       event.kind,
-      event.message ?? null,
+      event.message === undefined ? null : this.stored(event.message),
       event.role ?? null,
     );
     // Ids only grow, so everything MAX_EVENTS below the newest is older than the window.

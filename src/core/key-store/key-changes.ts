@@ -87,7 +87,7 @@ export class KeyChanges {
   disable(id: string, reason: string, role: Role, now: number): MaskedKey | KeyChangeRefusal {
     const key = this.#key(id);
     if (key === undefined) return { refused: "unknown" };
-    this.#sql("UPDATE keys SET disabled_reason = ?, disabled_by = 'operator', disabled_at = ? WHERE id = ?", reason, now, id);
+    this.#sql("UPDATE keys SET disabled_reason = ?, disabled_by = 'operator', disabled_at = ? WHERE id = ?", this.#events.stored(reason), now, id);
     this.#events.record({ kind: "disabled", keyId: id, message: reason, role }, now);
     return { id, masked: key.masked };
   }
@@ -105,7 +105,7 @@ export class KeyChanges {
   disableByGoogle(id: string, reason: string, status: number | undefined, now: number): boolean {
     const key = this.#key(id);
     if (key === undefined || key.disabled_by !== null) return false;
-    this.#sql("UPDATE keys SET disabled_reason = ?, disabled_by = 'google', disabled_at = ? WHERE id = ?", reason, now, id);
+    this.#sql("UPDATE keys SET disabled_reason = ?, disabled_by = 'google', disabled_at = ? WHERE id = ?", this.#events.stored(reason), now, id);
     this.#events.record({ kind: "disabled", keyId: id, message: reason, ...(status !== undefined && { status }) }, now);
     return true;
   }
@@ -122,14 +122,14 @@ export class KeyChanges {
       "UPDATE keys SET verified_outcome = ?, verified_at = ?, verified_message = ? WHERE id = ?",
       outcome,
       now,
-      message ?? null,
+      message === undefined ? null : this.#events.stored(message),
       id,
     );
     this.#events.record({ kind: "verified", keyId: id, message: `${outcome}${message === undefined ? "" : `: ${message}`}`, ...(role && { role }) }, now);
     if (key.disabled_by === "operator") return false;
     if (DISABLING.has(outcome)) {
       const reason = message ?? `Verification: ${outcome}`;
-      this.#sql("UPDATE keys SET disabled_reason = ?, disabled_by = 'verification', disabled_at = ? WHERE id = ?", reason, now, id);
+      this.#sql("UPDATE keys SET disabled_reason = ?, disabled_by = 'verification', disabled_at = ? WHERE id = ?", this.#events.stored(reason), now, id);
       if (key.disabled_by === null) this.#events.record({ kind: "disabled", keyId: id, message: reason }, now);
       return true;
     }

@@ -234,7 +234,7 @@ export class KeyStore {
       model,
       mark.kind,
       mark.until,
-      fault.reason,
+      this.events.stored(fault.reason),
       mark.strikes,
       now,
     );

@@ -87,8 +87,9 @@ export function keyRoutes(): Hono<AppEnv> {
     if (!body.ok) return body.response;
     const reason = body.value.reason ?? "Disabled by an operator.";
     if (typeof reason !== "string" || reason.length > 500) return apiError(c, 400, '"reason" must be a string of at most 500 characters.');
-    // An operator may paste anything here; a pool key among it is stored masked.
-    const text = c.env.services.keyRing.redact(reason.trim()) || "Disabled by an operator.";
+    // An operator may paste anything here: the key manager masks it with every key it
+    // holds before storing it (this process's ring may not know a runtime key yet).
+    const text = reason.trim() || "Disabled by an operator.";
     const result = await c.env.services.pool.disableKey(c.req.param("id"), text, c.get("role"));
     return "refused" in result ? refusal(c, result) : c.json(result);
   });
