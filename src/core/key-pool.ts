@@ -80,7 +80,12 @@ export type Lease =
       resetAt: number;
       /** Set when the refusal concerns the one key that owns the request's resources. */
       pinned?: true;
+      /** With cause "disabled": how many keys each kind of disable holds back, to say which in the 503. */
+      disabled?: DisabledCounts;
     };
+
+/** Disabled keys by who disabled them; `awaiting` are added keys waiting for their first check. */
+export type DisabledCounts = Partial<Record<"operator" | "google" | "verification" | "awaiting", number>>;
 
 export interface UsageReport {
   keyId: string;

@@ -1,4 +1,5 @@
 import type { DisabledBy, KeyChangeRefusal, MaskedKey, Role, VerifyOutcome } from "../admin-model";
+import type { DisabledCounts } from "../key-pool";
 import type { EventLog } from "./event-log";
 import type { SqlRunner } from "./sql";
 
@@ -81,6 +82,16 @@ export class KeyChanges {
     this.#sql("DELETE FROM marks WHERE key_id = ?", id);
     this.#sql("DELETE FROM resources WHERE key_id = ?", id);
     return { id, masked: key.masked };
+  }
+
+  /** Disabled keys by kind, for the 503 that says why no key serves (read only then). */
+  disabledCounts(): DisabledCounts {
+    const rows = this.#sql<{ kind: string; count: number }>(
+      `SELECT CASE WHEN disabled_reason = ? THEN 'awaiting' ELSE disabled_by END AS kind, COUNT(*) AS count
+       FROM keys WHERE disabled_reason IS NOT NULL GROUP BY kind`,
+      AWAITING_VERIFICATION,
+    );
+    return Object.fromEntries(rows.map((row) => [row.kind, row.count]));
   }
 
   /** An operator's disable: kept through restarts, deploys, resets and verifications until an operator enables it. */

@@ -146,7 +146,7 @@ export class KeyStore {
     const freeAt = marked.length === 0 ? null : Math.min(...marked.map((row) => row.until ?? Infinity));
     const cause =
       marked.length > 0 ? "exhausted" : rows.length > 0 ? "all-tried" : this.#state.keyCount > 0 ? "disabled" : "no-keys";
-    return { keyId: null, cause, freeAt, resetAt };
+    return { keyId: null, cause, freeAt, resetAt, ...(cause === "disabled" && { disabled: this.changes.disabledCounts() }) };
   }
 
   /**

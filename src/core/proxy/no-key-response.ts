@@ -1,6 +1,6 @@
 import type { ApiStyle } from "../api-style";
 import { errorResponse } from "../error-response";
-import type { Lease } from "../key-pool";
+import type { DisabledCounts, Lease } from "../key-pool";
 import { markFor } from "../key-store/cooldown";
 import { nextQuotaReset } from "../pacific-time";
 import type { KeyFault } from "../upstream-outcome";
@@ -12,6 +12,22 @@ function describeWait(seconds: number): string {
   const minutes = Math.round(seconds / 60);
   if (minutes < 90) return `${minutes} min`;
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** Which disables hold every key back, largest first, and where to act on them. */
+function disabledMessage(counts: DisabledCounts): string {
+  const kinds: [number, string][] = [
+    [counts.operator ?? 0, "disabled by an operator"],
+    [counts.awaiting ?? 0, "waiting for their first verification"],
+    [counts.verification ?? 0, "refused by Google when verified (invalid, suspended or restricted)"],
+    [counts.google ?? 0, "refused by Google on a request (invalid or suspended)"],
+  ];
+  const parts = kinds.filter(([count]) => count > 0).sort((a, b) => b[0] - a[0]).map(([count, what]) => `${count} ${what}`);
+  const why = parts.length === 0 ? "" : `: ${parts.join(", ")}`;
+  return (
+    `Every API key of this proxy is disabled${why}. /stat or GET /api/keys?status=disabled shows each key's reason; ` +
+    "an admin can enable or verify keys there, or add keys with POST /api/keys."
+  );
 }
 
 /** The answer when no key can take the request: what happened, and when to come back. */
@@ -41,7 +57,7 @@ export function noKeyResponse(
         { code: "resource_owner_unavailable" },
       );
     case "no-keys":
-      return errorResponse(style, 503, "The proxy has no Gemini API keys: set the API_KEYS secret.", {
+      return errorResponse(style, 503, "The proxy has no Gemini API keys: set the API_KEYS secret, or add keys with POST /api/keys (or on /stat).", {
         headers: { "x-should-retry": "false" },
         code: "no_api_keys",
       });
@@ -49,7 +65,7 @@ export function noKeyResponse(
       return errorResponse(
         style,
         503,
-        "Google rejected every API key of this proxy (invalid or suspended). Check API_KEYS; /stat shows each key's reason.",
+        disabledMessage(lease.disabled ?? {}),
         { headers: { "x-should-retry": "false" }, code: "api_keys_disabled" },
       );
     case "all-tried":
