@@ -84,6 +84,17 @@ export type Lease =
       disabled?: DisabledCounts;
     };
 
+/**
+ * A verification asked for: `job` is null when none of the given ids is a key (nothing to
+ * check); `started: false` with the running job while another runs. `unknown`: ids given
+ * that are no key of the pool.
+ */
+export interface VerificationStart {
+  started: boolean;
+  job: VerifyJob | null;
+  unknown: string[];
+}
+
 /** Disabled keys by who disabled them; `awaiting` are added keys waiting for their first check. */
 export type DisabledCounts = Partial<Record<"operator" | "google" | "verification" | "awaiting", number>>;
 
@@ -128,8 +139,8 @@ export interface KeyPoolAdmin {
   enableKey(id: string, role: Role): Promise<KeyAnswer>;
   verifyKey(id: string, role: Role): Promise<VerifyResult | KeyChangeRefusal>;
   /** Every key when `ids` is null; `started: false` (and the running job) while one runs. */
-  startVerification(ids: string[] | null, role: Role): Promise<{ started: boolean; job: VerifyJob }>;
+  startVerification(ids: string[] | null, role: Role): Promise<VerificationStart>;
   verification(): Promise<VerifyJob | null>;
-  bulk(action: BulkAction, ids: string[], role: Role): Promise<BulkResult | { started: boolean; job: VerifyJob }>;
+  bulk(action: BulkAction, ids: string[], role: Role): Promise<BulkResult | VerificationStart>;
   events(query: EventQuery): Promise<EventPage>;
 }

@@ -17,6 +17,7 @@ import { fingerprint, maskKey, ringOf, type KeyRing } from "../key-ring";
 import { pageOfKeys } from "../key-store/key-list";
 import type { KeyStore } from "../key-store/key-store";
 import { storedText } from "../stored-text";
+import type { VerificationStart } from "../key-pool";
 import type { KeyAnswer, KeyListPage, StatsSnapshot } from "../stats-model";
 import type { VerificationVerdict } from "./verification-outcome";
 
@@ -131,17 +132,24 @@ export class PoolAdmin {
   }
 
   /** Starts checking `ids` (every key when null); `started: false` with the running job while one runs. */
-  async startVerification(ids: readonly string[] | null, role: Role | undefined): Promise<{ started: boolean; job: VerifyJob }> {
+  async startVerification(ids: readonly string[] | null, role: Role | undefined): Promise<VerificationStart> {
     const known = new Set(this.#store.keyIds());
-    const wanted = ids === null ? [...known] : [...new Set(ids)].filter((id) => known.has(id));
+    const given = ids === null ? [...known] : [...new Set(ids)];
+    const wanted = given.filter((id) => known.has(id));
+    const unknown = given.filter((id) => !known.has(id));
+    // Only unknown ids: a job with nothing to check would read as success (a running one still answers 409).
+    if (ids !== null && wanted.length === 0) {
+      const running = this.#store.jobs.current();
+      return { started: false, job: running?.running === true ? running : null, unknown };
+    }
     const job = this.#store.jobs.start(wanted, role, this.#now());
     if (job === undefined) {
       const running = this.#store.jobs.current();
       if (running === undefined) throw new Error("A verification runs but cannot be read");
-      return { started: false, job: running };
+      return { started: false, job: running, unknown };
     }
     if (job.running) await this.#deps.wake();
-    return { started: true, job };
+    return { started: true, job, unknown };
   }
 
   verification(): VerifyJob | null {
@@ -171,7 +179,7 @@ export class PoolAdmin {
     return this.#store.jobs.settle(this.#now());
   }
 
-  async bulk(action: BulkAction, ids: readonly string[], role: Role): Promise<BulkResult | { job: VerifyJob; started: boolean }> {
+  async bulk(action: BulkAction, ids: readonly string[], role: Role): Promise<BulkResult | VerificationStart> {
     if (action === "verify") return this.startVerification(ids, role);
     const now = this.#now();
     const skipped: BulkResult["skipped"] = [];

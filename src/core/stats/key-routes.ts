@@ -1,6 +1,7 @@
 import { Hono, type Context } from "hono";
 import type { BulkAction, KeyChangeRefusal } from "../admin-model";
 import type { AppEnv } from "../app";
+import type { VerificationStart } from "../key-pool";
 import { parseNewKeys } from "../key-admin/parse-new-keys";
 import { requireAdmin, requireViewer, sameOriginUnlessBearer } from "./access";
 import { apiError, readJsonObject, stringList } from "./json-input";
@@ -12,6 +13,28 @@ import { noStore, statSecurityHeaders } from "./security-headers";
 // be same-origin. Keys travel in only (POST /api/keys): every answer names them masked.
 
 const BULK_ACTIONS: readonly BulkAction[] = ["disable", "enable", "delete", "verify"];
+
+/** Ids one bulk or verify call takes: the page's largest pool, and a bounded answer. */
+export const MAX_IDS_PER_REQUEST = 2_000;
+
+/** The "ids" member: a list of at most MAX_IDS_PER_REQUEST strings, or the error answer. */
+function idList(c: Context<AppEnv>, value: unknown): string[] | undefined | Response {
+  const ids = stringList(value, "ids");
+  if (ids !== undefined && "error" in ids) return apiError(c, 400, '"ids" must be an array of key ids.');
+  if (ids !== undefined && ids.length > MAX_IDS_PER_REQUEST) {
+    return apiError(c, 413, `At most ${MAX_IDS_PER_REQUEST} ids per request; this one has ${ids.length}. Send them in several requests.`);
+  }
+  return ids;
+}
+
+const RUNNING = "A verification is already running; wait for it to finish (GET /api/keys/verify).";
+
+/** The answer to a verification asked for by id: 404 when none is a key, 409 while another runs. */
+function verificationAnswer(c: Context<AppEnv>, result: VerificationStart): Response {
+  if (result.job === null) return apiError(c, 404, "None of the given ids is a key of the pool (GET /api/keys lists them).", { unknown: result.unknown });
+  if (!result.started) return apiError(c, 409, RUNNING, { job: result.job });
+  return c.json({ job: result.job, ...(result.unknown.length > 0 && { unknown: result.unknown }) }, 202);
+}
 
 function refusal(c: Context<AppEnv>, result: KeyChangeRefusal): Response {
   if (result.refused === "unknown") return apiError(c, 404, `No key has the id "${c.req.param("id") ?? ""}".`);
@@ -55,11 +78,9 @@ export function keyRoutes(): Hono<AppEnv> {
   routes.post("/api/keys/verify", ...change, async (c) => {
     const body = await readJsonObject(c, true);
     if (!body.ok) return body.response;
-    const ids = stringList(body.value.ids, "ids");
-    if (ids !== undefined && "error" in ids) return apiError(c, 400, ids.error);
-    const { started, job } = await c.env.services.pool.startVerification(ids ?? null, c.get("role"));
-    if (!started) return apiError(c, 409, "A verification is already running; wait for it to finish (GET /api/keys/verify).", { job });
-    return c.json({ job }, 202);
+    const ids = idList(c, body.value.ids);
+    if (ids instanceof Response) return ids;
+    return verificationAnswer(c, await c.env.services.pool.startVerification(ids ?? null, c.get("role")));
   });
 
   routes.post("/api/keys/bulk", ...change, async (c) => {
@@ -67,14 +88,11 @@ export function keyRoutes(): Hono<AppEnv> {
     if (!body.ok) return body.response;
     const action = BULK_ACTIONS.find((candidate) => candidate === body.value.action);
     if (action === undefined) return apiError(c, 400, `"action" must be one of ${BULK_ACTIONS.join(", ")}.`);
-    const ids = stringList(body.value.ids, "ids");
-    if (ids === undefined || "error" in ids) return apiError(c, 400, '"ids" must be an array of key ids.');
+    const ids = idList(c, body.value.ids);
+    if (ids instanceof Response) return ids;
+    if (ids === undefined) return apiError(c, 400, '"ids" must be an array of key ids.');
     const result = await c.env.services.pool.bulk(action, ids, c.get("role"));
-    if (!("job" in result)) return c.json(result);
-    if (!result.started) {
-      return apiError(c, 409, "A verification is already running; wait for it to finish (GET /api/keys/verify).", { job: result.job });
-    }
-    return c.json({ job: result.job }, 202);
+    return "job" in result ? verificationAnswer(c, result) : c.json(result);
   });
 
   routes.delete("/api/keys/:id", ...change, async (c) => {
