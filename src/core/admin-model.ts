@@ -83,6 +83,10 @@ export interface EventQuery {
   /** An event id: only older events. */
   before?: string;
   keyId?: string;
+  /** The key's 1-based position, as the key table shows it. */
+  position?: number;
+  /** The key's masked form (`AIza…x7Q2`). */
+  masked?: string;
   model?: string;
   kind?: EventKind;
 }

@@ -3,11 +3,16 @@ import { storedText } from "../stored-text";
 import type { SqlRunner } from "./sql";
 
 // The pool's recent history: quota marks, disables, verifications, admin actions and
-// upstream failures per key. Bounded: only the newest MAX_EVENTS rows are kept, however
-// many happen, so a storm of 5xx cannot grow storage.
+// upstream failures per key. Bounded: only the newest MAX_EVENTS traffic events and
+// MAX_ADMIN_EVENTS admin actions are kept, however many happen, so a storm of 5xx cannot
+// grow storage, nor push an operator's actions out of the log.
 
-/** Issue 10 asks for at least the last 1,000; this keeps more at a few hundred kB. */
+/** Traffic events (marks, 5xx, timeouts, verifications, resets): issue 10 asks for at least the last 1,000. */
 export const MAX_EVENTS = 5_000;
+/** Admin actions (the events with a role), kept apart so that traffic cannot push them out. */
+export const MAX_ADMIN_EVENTS = 1_000;
+/** Pruning runs once per this many inserts: each class may overshoot its cap by this much. */
+const PRUNE_EVERY = 64;
 
 interface EventRow extends Record<string, string | number | null> {
   id: number;
@@ -79,8 +84,20 @@ export class EventLog {
       event.message === undefined ? null : this.stored(event.message),
       event.role ?? null,
     );
-    // Ids only grow, so everything MAX_EVENTS below the newest is older than the window.
-    if (inserted !== undefined && inserted.id > MAX_EVENTS) this.#sql("DELETE FROM events WHERE id <= ?", inserted.id - MAX_EVENTS);
+    if (inserted !== undefined && inserted.id % PRUNE_EVERY === 0) this.#prune();
+  }
+
+  /** Drops what is past each class's cap: one scan per class, once per PRUNE_EVERY inserts. */
+  #prune(): void {
+    for (const [admin, cap] of [
+      ["role IS NOT NULL", MAX_ADMIN_EVENTS],
+      ["role IS NULL", MAX_EVENTS],
+    ] as const) {
+      this.#sql(
+        `DELETE FROM events WHERE ${admin} AND id <= (SELECT id FROM events WHERE ${admin} ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+        cap,
+      );
+    }
   }
 
   /** Newest first. */
@@ -95,6 +112,14 @@ export class EventLog {
     if (query.keyId !== undefined) {
       where.push("key_id = ?");
       bindings.push(query.keyId);
+    }
+    if (query.position !== undefined) {
+      where.push("position = ?");
+      bindings.push(query.position);
+    }
+    if (query.masked !== undefined) {
+      where.push("masked = ?");
+      bindings.push(query.masked);
     }
     if (query.model !== undefined) {
       where.push("model = ?");

@@ -48,6 +48,18 @@ export function parseKeyListQuery(params: URLSearchParams): Parsed<KeyListQuery>
   };
 }
 
+/** `?key=` of /api/events: whichever of the ways the page names a key; null when none fits. */
+function eventKey(key: string): Pick<EventQuery, "keyId" | "position" | "masked"> | null {
+  if (key === "") return {};
+  if (/^[0-9a-f]{16}$/.test(key)) return { keyId: key };
+  const position = /^#?(\d{1,7})$/.exec(key);
+  if (position !== null) return { position: Number(position[1]) };
+  // Typed by hand, the ellipsis is often three dots.
+  const masked = key.replace("...", "…");
+  if (/^[\x21-\x7e]{0,4}…[\x21-\x7e]{1,4}$/.test(masked)) return { masked };
+  return null;
+}
+
 export function parseEventQuery(params: URLSearchParams): Parsed<EventQuery> {
   const limit = count(params.get("limit") ?? undefined, 100, 1, MAX_EVENT_PAGE, "limit");
   const kind = oneOf<EventKind>(params.get("kind") ?? undefined, EVENT_KINDS, "kind");
@@ -55,14 +67,17 @@ export function parseEventQuery(params: URLSearchParams): Parsed<EventQuery> {
   if (!kind.ok) return kind;
   const before = params.get("before") ?? "";
   if (before !== "" && !/^\d+$/.test(before)) return { ok: false, message: "before must be an event id (the `next` of a previous page)." };
-  const key = params.get("key") ?? "";
+  const key = eventKey(params.get("key") ?? "");
+  if (key === null) {
+    return { ok: false, message: "key must be a key id (16 hex digits), a position (12 or #12) or a masked key (AIza…x7Q2)." };
+  }
   const model = params.get("model") ?? "";
   return {
     ok: true,
     value: {
       limit: limit.value,
       ...(before !== "" && { before }),
-      ...(key !== "" && { keyId: key }),
+      ...key,
       ...(model !== "" && { model }),
       ...(kind.value !== undefined && { kind: kind.value }),
     },
