@@ -109,25 +109,17 @@ export class EventLog {
       where.push("id < ?");
       bindings.push(before);
     }
-    if (query.keyId !== undefined) {
-      where.push("key_id = ?");
-      bindings.push(query.keyId);
-    }
-    if (query.position !== undefined) {
-      where.push("position = ?");
-      bindings.push(query.position);
-    }
-    if (query.masked !== undefined) {
-      where.push("masked = ?");
-      bindings.push(query.masked);
-    }
-    if (query.model !== undefined) {
-      where.push("model = ?");
-      bindings.push(query.model);
-    }
-    if (query.kind !== undefined) {
-      where.push("kind = ?");
-      bindings.push(query.kind);
+    const equal: [string, string | number | undefined][] = [
+      ["key_id", query.keyId],
+      ["position", query.position],
+      ["masked", query.masked],
+      ["model", query.model],
+      ["kind", query.kind],
+    ];
+    for (const [column, value] of equal) {
+      if (value === undefined) continue;
+      where.push(`${column} = ?`);
+      bindings.push(value);
     }
     const rows = this.#sql<EventRow>(
       `SELECT ${COLUMNS} FROM events ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`,
