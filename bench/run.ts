@@ -16,6 +16,7 @@ import { checksBlock, cpuBlock, renderTable } from "./report/table.ts";
 import { checkCpuTargets, checkMemoryTargets, checkTargets } from "./report/targets.ts";
 import { measureCpuPerRequest } from "./scenarios/cpu-per-request.ts";
 import { measureDoCalls } from "./scenarios/do-calls.ts";
+import { measureLateManager } from "./scenarios/late-manager.ts";
 import { measureQuota } from "./scenarios/quota.ts";
 import { measureStreamLatency } from "./scenarios/stream-latency.ts";
 import { measureStreamingMemory } from "./scenarios/streaming-memory.ts";
@@ -127,7 +128,9 @@ try {
     });
     stops.push(() => counting.stop());
     const doCalls = await measureDoCalls(upstream, counting, config.doRequests);
-    return { throughput, stream, memory, doCalls, proxyRows, quota };
+    log("bench: a Durable Object that answers late (counting build)");
+    const lateManager = await measureLateManager(counting.origin, config);
+    return { throughput, stream, memory, doCalls, lateManager, proxyRows, quota };
   }
 } finally {
   for (const stop of stops.reverse()) await stop().catch(() => undefined);

@@ -1,6 +1,7 @@
 // The production worker, unchanged, with its Durable Object class subclassed to count the
 // RPC calls that reach it (every method, by name, so methods added later are counted too)
-// and the SQLite rows they write (workerd's own cursor counters). Production code has no
+// and the SQLite rows they write (workerd's own cursor counters), and, on request, to
+// answer every call late, as an object far from the isolate would. Production code has no
 // test hooks; this wrapper exists only in the benchmark.
 
 import { ApiKeyManager as ProductionManager } from "../../src/cloudflare/api-key-manager.ts";
@@ -19,6 +20,8 @@ export interface DoCounts {
 
 // One pool object per isolate ("pool"), so module-level totals are that object's totals.
 const counts: DoCounts = { calls: {}, usageReports: 0, rowsWritten: 0, rowsRead: 0, statements: 0 };
+/** Every counted call answers this much later: a key manager far away from the isolate. */
+let delayMs = 0;
 
 /**
  * Counts rows via the cursors workerd returns. The key store reads each cursor to the end
@@ -59,6 +62,11 @@ export class ApiKeyManager extends ProductionManager {
     this.#settle();
     return structuredClone(counts);
   }
+
+  /** Not counted itself: sets the delay every counted call waits before it runs. */
+  async benchDelay(ms: number): Promise<void> {
+    delayMs = ms;
+  }
 }
 
 // Every method of the production class, wrapped to count its calls.
@@ -69,16 +77,20 @@ for (const name of Object.getOwnPropertyNames(ProductionManager.prototype)) {
     value(this: ApiKeyManager, ...args: unknown[]): unknown {
       counts.calls[name] = (counts.calls[name] ?? 0) + 1;
       if (name === "recordUsage" && Array.isArray(args[0])) counts.usageReports += args[0].length;
-      return Reflect.apply(method, this, args);
+      if (delayMs === 0) return Reflect.apply(method, this, args);
+      return new Promise((resolve) => setTimeout(resolve, delayMs)).then(() => Reflect.apply(method, this, args));
     },
   });
 }
 
 export default {
   async fetch(request, env, ctx) {
-    if (new URL(request.url).pathname === "/__bench/do-counts") {
-      const stub = env.API_KEY_MANAGER.getByName("pool") as unknown as DurableObjectStub<ApiKeyManager>;
-      return Response.json(await stub.benchCounts());
+    const url = new URL(request.url);
+    const stub = env.API_KEY_MANAGER.getByName("pool") as unknown as DurableObjectStub<ApiKeyManager>;
+    if (url.pathname === "/__bench/do-counts") return Response.json(await stub.benchCounts());
+    if (url.pathname === "/__bench/do-delay") {
+      await stub.benchDelay(Number(url.searchParams.get("ms") ?? 0));
+      return new Response(null, { status: 204 });
     }
     return proxy.fetch(request, env, ctx);
   },

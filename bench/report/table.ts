@@ -72,20 +72,29 @@ export function renderTable(m: Measurements, checks: TargetCheck[]): string {
   sections.push(table(memoryRows));
   sections.push(
     table([
-      ["Durable Object (counting build)", "requests", "attempts", "DO calls/req", "acquire/req", "acquire/attempt", "recordUsage/success", "reports/success", "rows written/req", "SQL stmts/req", "rows stored +/req"],
+      ["Durable Object (counting build)", "requests", "attempts", "DO calls/req", "poolView/req", "recordFailure/req", "recordUsage/success", "reports/success", "rows written/req", "SQL stmts/req", "rows stored +/req"],
       ...(["plain", "retry"] as const).map((name) => {
         const p = doCalls[name];
-        return [name, String(p.requests), String(p.upstreamAttempts), p.callsPerRequest.toFixed(2), p.acquirePerRequest.toFixed(2), p.acquirePerAttempt.toFixed(2), p.recordUsagePerSuccess.toFixed(2), p.reportsPerSuccess.toFixed(2), p.rowsWrittenPerRequest.toFixed(2), p.statementsPerRequest.toFixed(2), p.storedRowsAddedPerRequest.toFixed(3)];
+        return [name, String(p.requests), String(p.upstreamAttempts), p.callsPerRequest.toFixed(3), p.poolViewPerRequest.toFixed(3), p.recordFailurePerRequest.toFixed(3), p.recordUsagePerSuccess.toFixed(3), p.reportsPerSuccess.toFixed(2), p.rowsWrittenPerRequest.toFixed(2), p.statementsPerRequest.toFixed(2), p.storedRowsAddedPerRequest.toFixed(3)];
       }),
       ["proxy (throughput rounds)", String(m.proxyRows.requests), "", "", "", "", "", "", "", "", ((m.proxyRows.after.total - m.proxyRows.before.total) / Math.max(1, m.proxyRows.requests)).toFixed(3)],
     ]),
   );
+  const { lateManager: late } = m;
   sections.push(
     table([
-      [`quota: ${quota.keys} keys, ${quota.perMinute}/${quota.windowMs} ms, ${quota.perDay}/day`, "sent", "served", "servable", "upstream 429", "allowed 429"],
-      ...quota.bursts.map((b, i) => [`burst ${i + 1}`, String(b.sent), String(b.served), String(b.servable), String(b.upstream429s), String(b.allowed429s)]),
-      ["total", String(quota.sent), String(quota.served), String(quota.servable), String(quota.upstream429s), String(quota.allowed429s)],
-      ["extra 429s: raced / late", "", "", "", `${quota.inFlight429s} / ${quota.late429s}`, ""],
+      ["counting build, 16 conn", "req/s", "p50", "p99", "requests", "non-2xx", "DO calls/req"],
+      ["DO answers at once", late.prompt.rps.toFixed(0), ms(late.prompt.p50Ms), ms(late.prompt.p99Ms), String(late.prompt.requests), String(late.prompt.non2xx), ""],
+      [`DO answers ${late.delayMs} ms late`, late.late.rps.toFixed(0), ms(late.late.p50Ms), ms(late.late.p99Ms), String(late.late.requests), String(late.late.non2xx), late.lateCallsPerRequest.toFixed(3)],
+      ["added by the late DO", "", signed(late.late.p50Ms - late.prompt.p50Ms, "ms"), signed(late.late.p99Ms - late.prompt.p99Ms, "ms"), "", "", ""],
+    ]),
+  );
+  sections.push(
+    table([
+      [`quota: ${quota.keys} keys, ${quota.perMinute}/${quota.windowMs} ms, ${quota.perDay}/day`, "sent", "served", "servable", "upstream 429", "teaching", "avoidable"],
+      ...quota.bursts.map((b, i) => [`burst ${i + 1}`, String(b.sent), String(b.served), String(b.servable), String(b.upstream429s), String(b.teaching429s), String(b.avoidable429s)]),
+      ["total", String(quota.sent), String(quota.served), String(quota.servable), String(quota.upstream429s), String(quota.teaching429s), String(quota.avoidable429s)],
+      ["extra 429s: raced / late", "", "", "", `${quota.inFlight429s} / ${quota.late429s}`, "", ""],
     ]),
   );
   sections.push(cpuBlock(m.cpu));

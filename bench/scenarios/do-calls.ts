@@ -17,10 +17,12 @@ export interface DoCallsPhase {
   upstreamAttempts: number;
   /** Every Durable Object RPC, whatever the method. */
   callsPerRequest: number;
-  /** Calls to methods other than acquire and recordUsage (pinning, lists, stats). */
+  /** Calls to methods other than poolView, recordFailure and recordUsage (owners, stats). */
   otherCalls: number;
-  acquirePerRequest: number;
-  acquirePerAttempt: number;
+  /** Failed attempts reported to the object (in the background). */
+  recordFailurePerRequest: number;
+  /** Views the isolate asked for because its own was older than a second (or half a second, in the background). */
+  poolViewPerRequest: number;
   /** recordUsage calls per success: below 1 because usage goes in batches. */
   recordUsagePerSuccess: number;
   /** Usage reports per success: exactly 1, every success counted once. */
@@ -95,10 +97,10 @@ function phase(
     upstreamAttempts,
     callsPerRequest: Object.values(counted.calls).reduce((sum, n) => sum + n, 0) / requests,
     otherCalls: Object.entries(counted.calls)
-      .filter(([method]) => method !== "acquire" && method !== "recordUsage")
+      .filter(([method]) => !["poolView", "recordFailure", "recordUsage"].includes(method))
       .reduce((sum, [, n]) => sum + n, 0),
-    acquirePerRequest: callsOf(counted, "acquire") / requests,
-    acquirePerAttempt: callsOf(counted, "acquire") / Math.max(1, upstreamAttempts),
+    recordFailurePerRequest: callsOf(counted, "recordFailure") / requests,
+    poolViewPerRequest: callsOf(counted, "poolView") / requests,
     recordUsagePerSuccess: callsOf(counted, "recordUsage") / Math.max(1, successes),
     reportsPerSuccess: counted.usageReports / Math.max(1, successes),
     rowsWrittenPerRequest: counted.rowsWritten / requests,

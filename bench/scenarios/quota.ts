@@ -1,7 +1,8 @@
 // More demand than quota: every key has a per-minute and a per-day limit in the fake, and
 // bursts of requests oversubscribe each minute window until the day's quota is gone.
 // Ideal behaviour: every request that some key could still serve is served, and each
-// key costs at most one upstream 429 per quota window (the one that teaches the pool).
+// key costs one upstream 429 per window kind (per minute, per day): the one that teaches
+// the pool the limit. After the first window, no 429 is avoidable.
 
 import type { FakeUpstream } from "../../test/fake-upstream/index.ts";
 import { poolKeys } from "../../test/setup/test-keys.ts";
@@ -14,6 +15,10 @@ export interface QuotaBurst {
   /** What a perfect pool would serve: per key, min(per-minute limit, day left). */
   servable: number;
   upstream429s: number;
+  /** The first 429 per key and window kind (per minute, per day): the one that teaches the limit. */
+  teaching429s: number;
+  /** Every other 429: the pool could have known. */
+  avoidable429s: number;
   /** Keys that still had day quota: each may cost one 429 to learn its window is full. */
   allowed429s: number;
 }
@@ -30,6 +35,10 @@ export interface QuotaResult {
   servedRatio: number;
   upstream429s: number;
   allowed429s: number;
+  teaching429s: number;
+  avoidable429s: number;
+  /** Avoidable 429s in the bursts after the first (target 0: by then every window kind was taught). */
+  avoidableAfterFirst: number;
   /** 429s on a key whose previous upstream request (same model) was already a 429. */
   repeated429s: number;
   /** Of the 429s beyond the first per key and window: sent before the pool had surely been told. */
@@ -91,6 +100,27 @@ function classify429s(upstream: FakeUpstream, windowMs: number): { inFlight: num
   return { inFlight, late };
 }
 
+/**
+ * Sorts each upstream 429 by the window that refused it, as the fake decides (the day
+ * is checked first: a key whose served requests reached the per-day limit gets the
+ * per-day 429), and keeps the first per key and kind as teaching. Returns the log ids.
+ */
+function teaching429Ids(upstream: FakeUpstream, perDay: number): Set<number> {
+  const served = new Map<string, number>();
+  const taught = new Set<string>();
+  const teaching = new Set<number>();
+  for (const entry of upstream.log({ model: QUOTA_MODEL }).requests) {
+    const key = entry.apiKey ?? "";
+    if (entry.status === 200) served.set(key, (served.get(key) ?? 0) + 1);
+    if (entry.status !== 429) continue;
+    const kind = `${key}|${(served.get(key) ?? 0) >= perDay ? "day" : "minute"}`;
+    if (taught.has(kind)) continue;
+    taught.add(kind);
+    teaching.add(entry.id);
+  }
+  return teaching;
+}
+
 function count429s(upstream: FakeUpstream): number {
   return upstream.log({ model: QUOTA_MODEL }).requests.filter((entry) => entry.status === 429).length;
 }
@@ -111,6 +141,7 @@ export async function measureQuota(upstream: FakeUpstream, proxyOrigin: string, 
     dayLeft.forEach((left, index) => (dayLeft[index] = left - (capacity[index] ?? 0)));
 
     const before429s = count429s(upstream);
+    const sinceId = upstream.log({ model: QUOTA_MODEL }).requests.at(-1)?.id ?? 0;
     const statuses = await Promise.all(
       Array.from({ length: burstSize }, async (_, index) => {
         const response = await fetch(`${proxyOrigin}${generatePath(QUOTA_MODEL)}`, {
@@ -123,12 +154,17 @@ export async function measureQuota(upstream: FakeUpstream, proxyOrigin: string, 
       }),
     );
     for (const status of statuses) clientStatuses[status] = (clientStatuses[status] ?? 0) + 1;
+    const teaching = teaching429Ids(upstream, perDay);
+    const refused = upstream.log({ model: QUOTA_MODEL }).requests.filter((entry) => entry.id > sinceId && entry.status === 429);
+    const teaching429s = refused.filter((entry) => teaching.has(entry.id)).length;
     bursts.push({
       sent: burstSize,
       served: statuses.filter((status) => status === 200).length,
       servable,
       upstream429s: count429s(upstream) - before429s,
       allowed429s,
+      teaching429s,
+      avoidable429s: refused.length - teaching429s,
     });
     // Past the window (and so past the proxy's per-minute cooldown) before the next burst.
     if (burst < config.quotaBursts - 1) await new Promise((resolve) => setTimeout(resolve, windowMs + 500));
@@ -146,6 +182,9 @@ export async function measureQuota(upstream: FakeUpstream, proxyOrigin: string, 
     servedRatio: sum((burst) => burst.served) / Math.max(1, sum((burst) => burst.servable)),
     upstream429s: sum((burst) => burst.upstream429s),
     allowed429s: sum((burst) => burst.allowed429s),
+    teaching429s: sum((burst) => burst.teaching429s),
+    avoidable429s: sum((burst) => burst.avoidable429s),
+    avoidableAfterFirst: bursts.slice(1).reduce((total, burst) => total + burst.avoidable429s, 0),
     repeated429s: repeated429s(upstream),
     ...(({ inFlight, late }) => ({ inFlight429s: inFlight, late429s: late }))(classify429s(upstream, windowMs)),
     clientStatuses,

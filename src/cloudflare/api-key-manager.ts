@@ -3,7 +3,7 @@ import type { BulkAction, EventInput, EventQuery, KeyListQuery, Role } from "../
 import { readConfig } from "../core/config";
 import { PoolAdmin } from "../core/key-admin/pool-admin";
 import { verifyKey } from "../core/key-admin/verify-key";
-import type { AcquireRequest, KeyPool, KeyPoolAdmin, Lease, Ownership, UsageReport } from "../core/key-pool";
+import type { AttemptFailure, KeyManager, KeyPoolAdmin, LimitSetting, Ownership, UsageReport, ViewStamp, ViewUpdate } from "../core/key-pool";
 import { keyRingFor } from "../core/key-ring";
 import { KeyStore } from "../core/key-store/key-store";
 import type { StatsSnapshot } from "../core/stats-model";
@@ -12,11 +12,12 @@ import { sqlRunner } from "./sql-runner";
 
 /**
  * The single source of truth for key state and usage: one instance serves the whole
- * pool, so choosing a key and marking it never race. A thin RPC shell over KeyStore
- * (the request path) and PoolAdmin (runtime keys, verification, events); its alarm
- * works through verification jobs a batch at a time.
+ * pool, so marks and counts never race. Isolates choose keys from views it hands out
+ * (see core/proxy/local-pool.ts). A thin RPC shell over KeyStore (the request path) and
+ * PoolAdmin (runtime keys, verification, events); its alarm works through verification
+ * jobs a batch at a time.
  */
-export class ApiKeyManager extends DurableObject<Env> implements KeyPool, KeyPoolAdmin, StatSessions {
+export class ApiKeyManager extends DurableObject<Env> implements KeyManager, KeyPoolAdmin, StatSessions {
   #store: KeyStore | undefined;
   #sessions: SessionStore | undefined;
   #admin: PoolAdmin | undefined;
@@ -28,7 +29,7 @@ export class ApiKeyManager extends DurableObject<Env> implements KeyPool, KeyPoo
       const ring = await keyRingFor(env.API_KEYS);
       const store = ctx.storage.transactionSync(() => {
         const opened = new KeyStore(sql);
-        opened.syncKeys(ring.keys.map(({ id, masked, position }) => ({ id, masked, position })));
+        opened.syncKeys(ring.keys.map(({ id, masked, position, group }) => ({ id, masked, position, group })));
         // After KeyStore: its constructor runs the migrations both share.
         this.#sessions = new SessionStore(sql);
         return opened;
@@ -54,12 +55,25 @@ export class ApiKeyManager extends DurableObject<Env> implements KeyPool, KeyPoo
     return this.#admin;
   }
 
-  async acquire(request: AcquireRequest): Promise<Lease> {
-    return this.#ready.acquire(request, Date.now());
+  async poolView(known: ViewStamp | null): Promise<ViewUpdate> {
+    return this.#ready.view(known, Date.now());
   }
 
-  async recordUsage(reports: UsageReport[]): Promise<void> {
-    this.#ready.recordUsage(reports, Date.now());
+  async recordFailure(failure: AttemptFailure, known: ViewStamp | null): Promise<ViewUpdate> {
+    const now = Date.now();
+    this.#ready.recordFailure(failure, now);
+    return this.#ready.view(known, now);
+  }
+
+  async ownersOf(names: string[], known: ViewStamp | null): Promise<{ owners: Ownership[]; update: ViewUpdate }> {
+    const now = Date.now();
+    return { owners: this.#ready.ownersOf(names, now), update: this.#ready.view(known, now) };
+  }
+
+  async recordUsage(reports: UsageReport[], known: ViewStamp | null): Promise<ViewUpdate> {
+    const now = Date.now();
+    this.#ready.recordUsage(reports, now);
+    return this.#ready.view(known, now);
   }
 
   async recordOwnership(entries: Ownership[]): Promise<void> {
@@ -68,10 +82,6 @@ export class ApiKeyManager extends DurableObject<Env> implements KeyPool, KeyPoo
 
   async forgetResources(names: string[]): Promise<void> {
     this.#ready.forgetResources(names);
-  }
-
-  async usableKeys(): Promise<string[]> {
-    return this.#ready.usableKeys();
   }
 
   async recordEvents(events: EventInput[]): Promise<void> {
@@ -89,6 +99,10 @@ export class ApiKeyManager extends DurableObject<Env> implements KeyPool, KeyPoo
   async reset(scope: "day" | "all", role?: Role): Promise<void> {
     if (scope === "day") await this.#pool.dailyReset();
     else this.#pool.reset(role);
+  }
+
+  async setLimit(setting: LimitSetting): Promise<void> {
+    this.#ready.setLimit(setting, Date.now());
   }
 
   async listKeys(query: KeyListQuery) {

@@ -61,7 +61,7 @@ async function services(env: Env, ctx: ExecutionContext): Promise<RuntimeService
   return {
     config,
     keyRing: await keyRing(env),
-    pool: keyManager(env),
+    keyManager: keyManager(env),
     waitUntil: (promise) => ctx.waitUntil(promise),
     log: (entry) => {
       if (config.logRequests) console.log(JSON.stringify(entry));

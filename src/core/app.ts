@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type ExecutionContext } from "hono";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { Role } from "./admin-model";
@@ -6,9 +6,12 @@ import { errorResponse } from "./error-response";
 import { handleApiRequest } from "./proxy/api-entry";
 import { budgetedPool, SubrequestBudget } from "./proxy/subrequest-budget";
 import { guardedPool, KeyManagerUnavailable, keyManagerUnavailableResponse } from "./proxy/guarded-pool";
-import { batchedUsage, UsageBatch } from "./proxy/usage-batch";
-import type { ProxyServices } from "./services";
+import { localPool } from "./proxy/local-pool";
+import { LocalView } from "./proxy/local-view";
+import { UsageBatch } from "./proxy/usage-batch";
+import type { ProxyServices, RuntimeServices } from "./services";
 import { keyRoutes } from "./stats/key-routes";
+import { limitRoutes } from "./stats/limit-routes";
 import { statsRoutes } from "./stats/routes";
 
 export interface AppEnv {
@@ -29,24 +32,33 @@ const EXPOSED_HEADERS = [
   "x-goog-upload-size-received",
 ];
 
-/**
- * The runtime-neutral application: each runtime adapter passes its services in as the
- * env (RuntimeServices); the app adds what is per request.
- */
-export function createApp(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export interface ProxyApp {
+  fetch(request: Request, env: { services: RuntimeServices }, ctx?: ExecutionContext): Promise<Response>;
+}
 
-  // Every request gets its own subrequest budget. Every route reaches the key manager
-  // through the guard, so none can hang on it, counts each call against that budget, and
-  // counts usage through this process's batch.
+/**
+ * The runtime-neutral application: each runtime adapter passes its services in as the env
+ * (RuntimeServices); the app adds what is per request. One app per process (isolate): it
+ * holds the process's pool view and usage batch.
+ */
+export function createApp(): ProxyApp {
+  const app = routes();
+  const view = new LocalView();
   const usage = new UsageBatch();
-  app.use("*", async (c, next) => {
-    const services = c.env.services;
-    const budget = new SubrequestBudget(services.config.subrequestLimit);
-    const guarded = guardedPool(budgetedPool(services.pool, budget), (text) => services.keyRing.redact(text));
-    c.env = { services: { ...services, budget, pool: batchedUsage(guarded, usage, services.waitUntil) } };
-    await next();
-  });
+  return {
+    async fetch(request, { services: { keyManager, ...services } }, ctx) {
+      // Every request gets its own subrequest budget. Every route reaches the key manager
+      // through the guard, so none can hang on it, and counts each call against that budget.
+      const budget = new SubrequestBudget(services.config.subrequestLimit);
+      const guarded = guardedPool(budgetedPool(keyManager, budget), (text) => services.keyRing.redact(text));
+      const pool = localPool(guarded, view, usage, services.waitUntil);
+      return app.fetch(request, { services: { ...services, budget, pool } }, ctx);
+    },
+  };
+}
+
+function routes(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
 
   // The API answers its own errors in the caller's style; this catches the rest (/stat, /api/*).
   app.onError((error, c) => {
@@ -74,6 +86,7 @@ export function createApp(): Hono<AppEnv> {
 
   app.route("/", statsRoutes());
   app.route("/", keyRoutes());
+  app.route("/", limitRoutes());
 
   app.all("*", (c) => handleApiRequest(c.req.raw, c.env.services));
 

@@ -14,11 +14,17 @@ import type {
   VerifyResult,
 } from "./admin-model";
 import type { KeyAnswer, KeyListPage, StatsSnapshot } from "./stats-model";
+import type { ViewKey, ViewMark } from "./key-store/pool-state";
+import type { QuotaEntry } from "./key-store/quota-book";
+import type { QuotaWindow } from "./quota-limits";
 import type { KeyFault } from "./upstream-outcome";
 
-// The contract between a proxied request and the single source of truth about keys.
-// One `acquire` per upstream attempt is the only call a request awaits; it also carries
-// the verdict on the previous attempt, so a retry costs no extra round trip.
+// Two contracts. `KeyPool` is what a proxied request sees: one `acquire` per upstream
+// attempt, which also carries the verdict on the previous attempt. `KeyManager` is the
+// single source of truth about keys (the Durable Object). Each isolate answers acquires
+// from its own copy of the pool (proxy/local-pool.ts): it awaits the manager only when
+// that copy is stale or an owner is not cached, and reports failures and usage to it in
+// the background.
 
 export interface AttemptFailure {
   keyId: string;
@@ -105,6 +111,8 @@ export interface UsageReport {
   outputTokens: number;
   /** When the request was served: it decides the day and hour the request counts in. */
   at: number;
+  /** When the request was sent upstream: it decides the quota window it counts in (default: `at`). */
+  sentAt?: number;
 }
 
 export interface KeyPool {
@@ -121,6 +129,52 @@ export interface KeyPool {
   recordEvents(events: EventInput[]): Promise<void>;
   /** Keys added at runtime, with their secrets; null when `known` is still the current version. */
   runtimeKeys(known?: string): Promise<RuntimeKeys | null>;
+}
+
+/**
+ * Identifies one state of the manager's pool: `epoch` changes when the object restarts,
+ * `version` whenever keys, disables or marks change.
+ */
+export interface ViewStamp {
+  epoch: string;
+  version: number;
+}
+
+/** The manager's pool as an isolate needs it to choose keys by itself. */
+export interface PoolView {
+  keys: ViewKey[];
+  /** Marks still running when the view was taken. */
+  marks: ViewMark[];
+  /** Counts of the quota scopes and models with a known limit. */
+  quota: QuotaEntry[];
+}
+
+/** Sent back on every manager call: the view itself only when `known` is out of date. */
+export interface ViewUpdate {
+  stamp: ViewStamp;
+  view?: PoolView;
+}
+
+/** The source of truth's side: every method is a (remote) call; those that change or read the pool answer with a view update. */
+export interface KeyManager extends Pick<KeyPool, "recordEvents" | "runtimeKeys"> {
+  poolView(known: ViewStamp | null): Promise<ViewUpdate>;
+  /** Records a failed attempt's verdict (marks, disables). */
+  recordFailure(failure: AttemptFailure, known: ViewStamp | null): Promise<ViewUpdate>;
+  recordUsage(reports: UsageReport[], known: ViewStamp | null): Promise<ViewUpdate>;
+  /** The recorded owners among `names`: immutable, so isolates may cache them. */
+  ownersOf(names: string[], known: ViewStamp | null): Promise<{ owners: Ownership[]; update: ViewUpdate }>;
+  recordOwnership(entries: Ownership[]): Promise<void>;
+  forgetResources(names: string[]): Promise<void>;
+}
+
+/** An operator's limit for a model: for every key, the group of one key (`key`: its id), or a group by name. */
+export interface LimitSetting {
+  model: string;
+  window: QuotaWindow;
+  /** null removes the operator's limit (a learned one applies again). */
+  value: number | null;
+  key?: string;
+  group?: string;
 }
 
 /** What the stats page and the daily reset need besides the request path. */
@@ -143,4 +197,5 @@ export interface KeyPoolAdmin {
   verification(): Promise<VerifyJob | null>;
   bulk(action: BulkAction, ids: string[], role: Role): Promise<BulkResult | VerificationStart>;
   events(query: EventQuery): Promise<EventPage>;
+  setLimit(setting: LimitSetting): Promise<void>;
 }

@@ -11,6 +11,11 @@ export interface PoolKey {
   readonly masked: string;
   /** 1-based place in API_KEYS, so users can find the key in their own list. */
   readonly position: number;
+  /**
+   * The Google Cloud project group the key was listed in (`group:key` in API_KEYS): keys of
+   * one group share one quota. Absent for a plain key, which is a group of its own.
+   */
+  readonly group?: string;
 }
 
 export interface KeyRing {
@@ -171,13 +176,23 @@ export function ringOf(keys: readonly PoolKey[]): KeyRing {
   return { keys, byId: (id) => byId.get(id), redact: redactor(keys) };
 }
 
+/** `group:key` names the key's project group; Gemini API keys never contain a colon. */
+function splitGroup(entry: string): { secret: string; group?: string } {
+  const colon = entry.indexOf(":");
+  return colon > 0 && colon < entry.length - 1 ? { group: entry.slice(0, colon), secret: entry.slice(colon + 1) } : { secret: entry };
+}
+
 export async function createKeyRing(raw: string | undefined): Promise<KeyRing> {
+  const entries = parseKeyList(raw).map(splitGroup);
+  // A key listed twice (in two groups, or with and without one) counts once, as first listed.
+  const unique = entries.filter((entry, index) => entries.findIndex((other) => other.secret === entry.secret) === index);
   const keys: PoolKey[] = await Promise.all(
-    parseKeyList(raw).map(async (secret, index) => ({
+    unique.map(async ({ secret, group }, index) => ({
       id: await fingerprint(secret),
       secret,
       masked: maskKey(secret),
       position: index + 1,
+      ...(group !== undefined && { group }),
     })),
   );
   const short = tooShortToMask(keys);

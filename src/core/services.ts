@@ -1,5 +1,5 @@
 import type { ProxyConfig } from "./config";
-import type { KeyPool, KeyPoolAdmin } from "./key-pool";
+import type { KeyManager, KeyPool, KeyPoolAdmin } from "./key-pool";
 import type { KeyRing } from "./key-ring";
 import type { LiveRuntime } from "./live/live-socket";
 import type { StreamRuntime } from "./proxy/stream-runtime";
@@ -37,5 +37,10 @@ export interface ProxyServices {
   streams?: StreamRuntime;
 }
 
-/** What a runtime adapter hands the app; the app adds the request's subrequest budget. */
-export type RuntimeServices = Omit<ProxyServices, "budget">;
+/**
+ * What a runtime adapter hands the app: the key manager itself. The app adds the request's
+ * subrequest budget and the pool the request sees (the isolate's view over the manager).
+ */
+export interface RuntimeServices extends Omit<ProxyServices, "pool" | "budget"> {
+  keyManager: KeyManager & KeyPoolAdmin & StatSessions;
+}

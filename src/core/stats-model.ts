@@ -1,3 +1,5 @@
+import type { QuotaWindow } from "./quota-limits";
+
 // The shape of GET /api/stats, built by the key store and rendered by /stat.
 
 import type { DisabledBy, KeyChangeRefusal, KeySource, PoolEvent, Role, Verification } from "./admin-model";
@@ -19,6 +21,37 @@ export interface ModelStats {
   until?: string;
   /** The upstream's reason for the mark, with every pool key masked. */
   reason?: string;
+  /** The quota limits that apply to the key's group for this model: rpm, rpd (requests), tpm (input tokens). */
+  limits?: Partial<Record<QuotaWindow, QuotaLimitStats>>;
+  /** What is left of each known limit right now (the group's, shared by its keys). */
+  remaining?: Partial<Record<QuotaWindow, number>>;
+}
+
+export interface QuotaLimitStats {
+  value: number;
+  /** Learned from a Google 429, or set by the operator (PUT /api/limits; wins). */
+  source: "learned" | "set";
+  /** When (ISO 8601). */
+  at: string;
+}
+
+/** One model across the pool, today. */
+export interface ModelCapacity {
+  /** Requests served today, every key. */
+  requestsToday: number;
+  /** Sum of the known per-day limits of the groups that have an enabled key; null while none is known. */
+  dailyLimit: number | null;
+  /** What those groups have left today; null while no per-day limit is known. */
+  remainingToday: number | null;
+  /** Groups (projects) with an enabled key, and how many of them have a known per-day limit. */
+  groups: number;
+  groupsWithDailyLimit: number;
+  /** Sum of what is left in the current minute window of the groups with a known per-minute limit. */
+  minuteRemaining: number | null;
+  /** Keys that could take a request for the model now. */
+  keysUsableNow: number;
+  /** When the first key frees up, while none is usable (ISO 8601). */
+  nextFreeAt?: string;
 }
 
 export interface KeyStats {
@@ -39,6 +72,8 @@ export interface KeyStats {
   requestsToday: number;
   lastUsedAt?: string;
   lastEvent?: PoolEvent;
+  /** The project group from `group:key` in API_KEYS; keys without one are a group of their own. */
+  group?: string;
   /** Today's models (and any model with an active mark). */
   models: Record<string, ModelStats>;
 }
@@ -91,6 +126,8 @@ export interface StatsSnapshot {
   /** Per model seen today (used or marked). */
   models: Record<string, ModelHealth>;
   history: { hourly: HistoryBucket[]; daily: HistoryBucket[] };
+  /** Per model: how much the pool can still do today, as far as the limits are known. */
+  capacity: Record<string, ModelCapacity>;
 }
 
 /** GET /api/stats: the snapshot plus what the page must know about the proxy itself. */

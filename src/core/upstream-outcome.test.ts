@@ -104,3 +104,76 @@ describe("parseDuration", () => {
     expect(parseDuration(undefined)).toBeNull();
   });
 });
+
+function violations429(violations: unknown, retryDelay = "26s"): string {
+  return JSON.stringify({
+    error: {
+      code: 429,
+      status: "RESOURCE_EXHAUSTED",
+      message: "You exceeded your current quota.",
+      details: [
+        { "@type": "type.googleapis.com/google.rpc.QuotaFailure", violations },
+        { "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay },
+      ],
+    },
+  });
+}
+
+const violation = (quotaId: string, quotaValue: unknown, model = "gemini-2.5-flash") => ({
+  quotaMetric: "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+  quotaId,
+  quotaDimensions: { location: "global", model },
+  quotaValue,
+});
+
+describe("the limits a quota 429 teaches", () => {
+  it("reads the window and value of each violation", () => {
+    expect(classifyUpstream(429, violations429([violation("GenerateRequestsPerDayPerProjectPerModel-FreeTier", "250")]))).toMatchObject({
+      kind: "quota-day",
+      limits: [{ window: "rpd", value: 250 }],
+    });
+    const several = classifyUpstream(
+      429,
+      violations429([
+        violation("GenerateContentInputTokensPerModelPerMinute-FreeTier", "250000"),
+        violation("GenerateRequestsPerMinutePerProjectPerModel", "10"),
+      ]),
+    );
+    expect(several).toMatchObject({ kind: "quota-minute", retryAfterMs: 26_000 });
+    expect(several.kind === "quota-minute" ? several.limits : undefined).toEqual(
+      expect.arrayContaining([
+        { window: "tpm", value: 250_000 },
+        { window: "rpm", value: 10 },
+      ]),
+    );
+  });
+
+  it("skips values that are not whole numbers and violations it cannot read, without failing", () => {
+    for (const value of [undefined, "", "ten", "1.5", "-3", "99999999999999999999", null, { n: 1 }]) {
+      const fault = classifyUpstream(429, violations429([violation("GenerateRequestsPerMinutePerProjectPerModel", value)]));
+      expect(fault).toMatchObject({ kind: "quota-minute" });
+      expect(fault).not.toHaveProperty("limits");
+    }
+    for (const odd of [null, "x", [null, 3, "y"], [{ quotaId: 5, quotaValue: "3" }]]) {
+      expect(classifyUpstream(429, violations429(odd)).kind).toMatch(/^quota-/);
+    }
+  });
+
+  it("treats a limit of 0 as the model being out for the day, whatever the window", () => {
+    expect(classifyUpstream(429, violations429([violation("GenerateRequestsPerMinutePerProjectPerModel", "0")]))).toMatchObject({
+      kind: "quota-day",
+      limits: [{ window: "rpm", value: 0 }],
+    });
+  });
+
+  it("keeps the smallest value when a window is named twice, e.g. for another model", () => {
+    const fault = classifyUpstream(
+      429,
+      violations429([
+        violation("GenerateRequestsPerMinutePerProjectPerModel", "15", "gemini-2.5-pro"),
+        violation("GenerateRequestsPerMinutePerProjectPerModel", "10"),
+      ]),
+    );
+    expect(fault).toMatchObject({ kind: "quota-minute", limits: [{ window: "rpm", value: 10 }] });
+  });
+});

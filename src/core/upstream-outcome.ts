@@ -1,12 +1,14 @@
+import { violatedLimits, type QuotaLimit, type QuotaViolation } from "./quota-limits";
+
 // What an upstream error means for the key that got it. Google's bodies are
 // google.rpc.Status envelopes (wrapped in a JSON array on the OpenAI-compatible path);
 // the quota kind sits in a QuotaFailure detail whose order and completeness vary.
 
 export type KeyFault =
   /** Per-day quota spent: the key is out for this model until the next Pacific midnight. */
-  | { kind: "quota-day"; reason: string }
+  | { kind: "quota-day"; reason: string; limits?: QuotaLimit[] }
   /** Per-minute quota (requests or tokens): cool down for Google's retryDelay. */
-  | { kind: "quota-minute"; reason: string; retryAfterMs: number }
+  | { kind: "quota-minute"; reason: string; retryAfterMs: number; limits?: QuotaLimit[] }
   /** A 429 without details: a short cooldown that grows when it repeats. */
   | { kind: "quota-unknown"; reason: string }
   /** The key itself is unusable (invalid, suspended, project denied): disabled for all models. */
@@ -23,7 +25,7 @@ interface GoogleDetail {
   "@type"?: string;
   reason?: string;
   retryDelay?: string;
-  violations?: { quotaId?: string; quotaMetric?: string }[];
+  violations?: (QuotaViolation & { quotaId?: string; quotaMetric?: string })[];
 }
 
 interface GoogleError {
@@ -60,14 +62,20 @@ export function parseDuration(value: string | undefined): number | null {
 }
 
 function classifyQuota(error: GoogleError, reason: string): KeyFault {
-  const details = error.details ?? [];
-  const quotaIds = details.flatMap((detail) =>
-    (detail.violations ?? []).map((violation) => `${violation.quotaId ?? ""} ${violation.quotaMetric ?? ""}`),
-  );
-  if (quotaIds.some((id) => /PerDay/i.test(id))) return { kind: "quota-day", reason };
-  const retryDelay = details.map((detail) => parseDuration(detail.retryDelay)).find((ms) => ms !== null);
+  const details = Array.isArray(error.details) ? error.details.filter((detail) => typeof detail === "object" && detail !== null) : [];
+  const violations = details
+    .flatMap((detail) => (Array.isArray(detail.violations) ? detail.violations : []))
+    .filter((violation) => typeof violation === "object" && violation !== null);
+  const quotaIds = violations.map((violation) => `${String(violation.quotaId ?? "")} ${String(violation.quotaMetric ?? "")}`);
+  const limits = violatedLimits(violations);
+  const taught = limits.length > 0 ? { limits } : {};
+  // A limit of 0: the model is not available to this key's project today, whatever the window.
+  if (quotaIds.some((id) => /PerDay/i.test(id)) || limits.some((limit) => limit.value === 0)) {
+    return { kind: "quota-day", reason, ...taught };
+  }
+  const retryDelay = details.map((detail) => parseDuration(typeof detail.retryDelay === "string" ? detail.retryDelay : undefined)).find((ms) => ms !== null);
   if (quotaIds.length > 0 || retryDelay != null) {
-    return { kind: "quota-minute", reason, retryAfterMs: retryDelay ?? DEFAULT_MINUTE_COOLDOWN_MS };
+    return { kind: "quota-minute", reason, retryAfterMs: retryDelay ?? DEFAULT_MINUTE_COOLDOWN_MS, ...taught };
   }
   return { kind: "quota-unknown", reason };
 }

@@ -1,17 +1,19 @@
-import type { KeyPool, KeyPoolAdmin } from "../../src/core/key-pool.ts";
+import type { KeyManager, KeyPoolAdmin } from "../../src/core/key-pool.ts";
 
-// A pool whose every call fails: tests spread the few methods they exercise over it,
-// so a stand-in pool stays short however many methods the real one has.
+// A key manager whose every call fails: tests spread the few methods they exercise over
+// it, so a stand-in manager stays short however many methods the real one has.
 
 const unused = (name: string) => () => Promise.reject(new Error(`${name} is not used by this test`));
 
-export function idlePool(): KeyPool & KeyPoolAdmin {
+export function idlePool(): KeyManager & KeyPoolAdmin {
   return {
-    acquire: unused("acquire"),
+    poolView: unused("poolView"),
+    recordFailure: unused("recordFailure"),
     recordUsage: unused("recordUsage"),
+    ownersOf: unused("ownersOf"),
     recordOwnership: unused("recordOwnership"),
     forgetResources: unused("forgetResources"),
-    usableKeys: unused("usableKeys"),
+    setLimit: unused("setLimit"),
     recordEvents: async () => undefined,
     runtimeKeys: async () => null,
     snapshot: unused("snapshot"),

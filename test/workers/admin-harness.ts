@@ -5,7 +5,7 @@ import { createApp } from "../../src/core/app";
 import { readConfig, type ProxyEnv } from "../../src/core/config";
 import { keyRingFor } from "../../src/core/key-ring";
 import { RefreshableKeyRing } from "../../src/core/ring-refresh";
-import type { ProxyServices, RuntimeServices } from "../../src/core/services";
+import type { RuntimeServices } from "../../src/core/services";
 import type { KeyListPage } from "../../src/core/stats-model";
 import { poolKeys, upstreamOrigin } from "./support";
 
@@ -23,7 +23,7 @@ export interface AdminHarness {
   as(token: string | null, method: string, path: string, body?: unknown): Promise<Response>;
   /** Every response body this harness returned, for the key-leak check. */
   bodies: string[];
-  pool: ProxyServices["pool"];
+  pool: RuntimeServices["keyManager"];
   services: RuntimeServices;
 }
 
@@ -45,7 +45,7 @@ export async function adminHarness(
       ...vars,
     }),
     keyRing: new RefreshableKeyRing(await keyRingFor(poolKeys.join(","))),
-    pool,
+    keyManager: pool,
     waitUntil: () => undefined,
     log: () => undefined,
   };

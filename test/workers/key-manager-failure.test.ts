@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../src/core/app";
 import { readConfig } from "../../src/core/config";
-import type { AcquireRequest, KeyPool, KeyPoolAdmin, Lease } from "../../src/core/key-pool";
+import type { AttemptFailure, KeyManager, KeyPoolAdmin, ViewUpdate } from "../../src/core/key-pool";
 import type { StatSessions } from "../../src/core/stats/session-store";
 import { idlePool } from "../setup/idle-pool";
 import { createKeyRing } from "../../src/core/key-ring";
@@ -10,10 +10,9 @@ import { fake, leakedKeys, poolKeys, proxyToken, uniqueModel, upstreamOrigin } f
 
 // The proxy's own handling when its dependency, the key manager (the Durable Object),
 // fails or stops answering. The real application (createApp: routing, auth, forward)
-// runs against the real fake upstream; only the pool is replaced, by one that
-// misbehaves on cue.
-
-type Acquire = (request: AcquireRequest, call: number) => Promise<Lease>;
+// runs against the real fake upstream; only the key manager is replaced, by one that
+// misbehaves on cue. A fresh app asks it for the pool's view first (`view`), and
+// reports a failed attempt to it (`failure`).
 
 interface Harness {
   services: RuntimeServices;
@@ -22,9 +21,9 @@ interface Harness {
 }
 
 interface Misbehaviour {
-  acquire?: Acquire;
+  view?: (call: number) => Promise<void>;
+  failure?: (failure: AttemptFailure) => Promise<void>;
   recordUsage?: () => Promise<void>;
-  usableKeys?: () => Promise<string[]>;
   snapshot?: KeyPoolAdmin["snapshot"];
 }
 
@@ -33,14 +32,28 @@ const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
 async function harness(misbehaviour: Misbehaviour): Promise<Harness> {
   const keyRing = await createKeyRing(poolKeys.join(","));
   let calls = 0;
-  const acquire = misbehaviour.acquire ?? (() => Promise.resolve({ keyId: keyRing.keys[0]!.id, pinned: false }));
-  const pool: KeyPool & KeyPoolAdmin & StatSessions = {
+  const update: ViewUpdate = {
+    stamp: { epoch: "test", version: 1 },
+    view: { keys: keyRing.keys.map(({ id, position }) => ({ id, position, disabled: false, scope: `key:${id}` })), marks: [], quota: [] },
+  };
+  const view = misbehaviour.view ?? (async () => undefined);
+  const keyManager: KeyManager & KeyPoolAdmin & StatSessions = {
     ...idlePool(),
-    acquire: (request) => acquire(request, ++calls),
-    recordUsage: misbehaviour.recordUsage ?? (async () => undefined),
+    poolView: async () => {
+      await view(++calls);
+      return update;
+    },
+    recordFailure: async (failure) => {
+      await misbehaviour.failure?.(failure);
+      return update;
+    },
+    ownersOf: async () => ({ owners: [], update }),
+    recordUsage: async () => {
+      await misbehaviour.recordUsage?.();
+      return update;
+    },
     recordOwnership: async () => undefined,
     forgetResources: async () => undefined,
-    usableKeys: misbehaviour.usableKeys ?? (async () => keyRing.keys.map((key) => key.id)),
     snapshot: misbehaviour.snapshot ?? (() => never()),
     reset: () => never(),
     startStatSession: () => never(),
@@ -49,6 +62,7 @@ async function harness(misbehaviour: Misbehaviour): Promise<Harness> {
     // A Bearer token on /api/* asks first whether its address must wait: here, never.
     loginWait: async () => 0,
     loginFailed: async () => 0,
+    setLimit: () => never(),
   };
   const logs: RequestLog[] = [];
   const background: Promise<unknown>[] = [];
@@ -58,16 +72,14 @@ async function harness(misbehaviour: Misbehaviour): Promise<Harness> {
     PROXY_API_KEY: proxyToken,
   });
   return {
-    services: { config, keyRing, pool, waitUntil: (promise) => background.push(promise), log: (entry) => logs.push(entry) },
+    services: { config, keyRing, keyManager, waitUntil: (promise) => background.push(promise), log: (entry) => logs.push(entry) },
     logs,
     background,
   };
 }
 
-const firstKeyId = async (): Promise<string> => (await createKeyRing(poolKeys.join(","))).keys[0]!.id;
-
-const app = createApp();
-const send = (request: Request, services: RuntimeServices): Promise<Response> => Promise.resolve(app.fetch(request, { services }));
+// A new app per request: each starts without a view, as a fresh isolate does.
+const send = (request: Request, services: RuntimeServices): Promise<Response> => createApp().fetch(request, { services });
 
 function nativeRequest(model: string): Request {
   return new Request(`http://proxy.test/v1beta/models/${model}:generateContent`, {
@@ -99,7 +111,7 @@ afterEach(() => {
 
 describe("when the key manager fails", () => {
   it("answers 503 in Gemini's style, with any pool key in the error masked", async () => {
-    const { services, logs } = await harness({ acquire: () => Promise.reject(new Error(`storage broke while holding ${poolKeys[2]}`)) });
+    const { services, logs } = await harness({ view: () => Promise.reject(new Error(`storage broke while holding ${poolKeys[2]}`)) });
     const response = await send(nativeRequest(uniqueModel("dofail")), services);
     expect(response.status).toBe(503);
     const text = await response.text();
@@ -110,29 +122,27 @@ describe("when the key manager fails", () => {
   });
 
   it("answers 503 in OpenAI's style for OpenAI clients", async () => {
-    const { services } = await harness({ acquire: () => Promise.reject(new Error("Durable Object reset because its code was updated.")) });
+    const { services } = await harness({ view: () => Promise.reject(new Error("Durable Object reset because its code was updated.")) });
     const response = await send(openaiRequest(uniqueModel("dofail-oa")), services);
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ error: { type: "server_error", code: "key_manager_unavailable" } });
   });
 
-  it("answers 503 when it fails in the middle of a rotation, after a first key hit its quota", async () => {
+  it("keeps rotating when it fails to record a first key's quota 429: the failure stays in the background", async () => {
     const model = uniqueModel("dofail-mid");
     await fake.script({ key: poolKeys[0]!, model, outcomes: ["quota-day"] });
-    const keyId = await firstKeyId();
-    const { services, logs } = await harness({
-      acquire: (_request, call) => (call === 1 ? Promise.resolve({ keyId, pinned: false }) : Promise.reject(new Error("overloaded"))),
-    });
+    const { services, logs, background } = await harness({ failure: () => Promise.reject(new Error("overloaded")) });
     const response = await send(nativeRequest(model), services);
-    expect(response.status).toBe(503);
-    expect(await response.json()).toMatchObject({ error: { code: 503, status: "UNAVAILABLE" } });
-    expect((await fake.log(model)).requests).toHaveLength(1);
-    expect(logs).toMatchObject([{ status: 503, attempts: 1 }]);
+    expect(response.status).toBe(200);
+    await response.arrayBuffer();
+    expect((await fake.log(model)).requests.map((request) => request.status)).toEqual([429, 200]);
+    expect(logs).toMatchObject([{ status: 200, attempts: 2 }]);
+    await expect(Promise.all(background)).rejects.toThrow("overloaded");
   });
 
   it("answers 503 within the pool timeout when it never answers, instead of hanging", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-    const { services } = await harness({ acquire: () => never<Lease>() });
+    const { services } = await harness({ view: () => never() });
     const pending = send(nativeRequest(uniqueModel("dohang")), services);
     let settled = false;
     void pending.finally(() => (settled = true));
@@ -177,7 +187,7 @@ describe("when the key manager fails", () => {
     await expect(Promise.all(background)).rejects.toThrow("usage write failed");
   });
   it("answers 503 to a list that asks every key (GET /v1beta/files) when the key manager fails", async () => {
-    const { services, logs } = await harness({ usableKeys: () => Promise.reject(new Error(`no keys for ${poolKeys[0]}`)) });
+    const { services, logs } = await harness({ view: () => Promise.reject(new Error(`no keys for ${poolKeys[0]}`)) });
     const response = await send(filesRequest(), services);
     expect(response.status).toBe(503);
     const text = await response.text();
@@ -188,7 +198,7 @@ describe("when the key manager fails", () => {
 
   it("answers 503 to such a list when the key manager never answers", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-    const { services } = await harness({ usableKeys: () => never<string[]>() });
+    const { services } = await harness({ view: () => never() });
     const pending = send(filesRequest(), services);
     await vi.advanceTimersByTimeAsync(10_500);
     const response = await pending;

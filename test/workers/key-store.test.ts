@@ -2,6 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Lease } from "../../src/core/key-pool";
+import type { KeyFault } from "../../src/core/upstream-outcome";
 import { KeyStore } from "../../src/core/key-store/key-store";
 import { sqlRunner } from "../../src/cloudflare/sql-runner";
 
@@ -98,6 +99,62 @@ describe("KeyStore", () => {
       const picks = new Set(Array.from({ length: 4 }, () => keyOf(store.acquire({ model: "x", exclude: [] }, NOW))));
       expect(picks).toEqual(new Set(["a", "c"]));
       expect(store.snapshot(NOW).keys[1]).toMatchObject({ status: "disabled", disabledReason: "API key not valid." });
+    });
+  });
+
+  it("treats the keys of one group as one project: a day's 429 and the counts are shared", async () => {
+    await withStore((store) => {
+      store.syncKeys([
+        { id: "a", masked: "AIza…000a", position: 1, group: "p" },
+        { id: "b", masked: "AIza…000b", position: 2, group: "p" },
+        { id: "c", masked: "AIza…000c", position: 3 },
+      ]);
+      store.recordFailure({ keyId: "a", model: "day", fault: { ...DAY_QUOTA, limits: [{ window: "rpd", value: 3 }] } }, NOW);
+      // b shares a's project: out for the day without a 429 of its own. c is not.
+      expect(keyOf(store.acquire({ model: "day", exclude: [] }, NOW))).toBe("c");
+      expect(keyOf(store.acquire({ model: "day", exclude: ["c"] }, NOW))).toBeNull();
+
+      // One request served by a and one by b, then a per-minute 429 on a: the group's limit is 2,
+      // and its window frees 1 s after those two were sent, so it is 1 s long.
+      const served = (at: number) =>
+        store.recordUsage(
+          ["a", "b"].map((keyId) => ({ keyId, model: "m", promptTokens: 1, outputTokens: 1, at, sentAt: at })),
+          at,
+        );
+      served(NOW);
+      const minute: KeyFault = { kind: "quota-minute", reason: "rpm", retryAfterMs: 900, limits: [{ window: "rpm", value: 2 }] };
+      store.recordFailure({ keyId: "a", model: "m", fault: minute }, NOW + 100);
+      // Both keys of the group wait for Google's retryDelay; c is not held back.
+      expect(keyOf(store.acquire({ model: "m", exclude: [] }, NOW + 200))).toBe("c");
+      expect(store.acquire({ model: "m", exclude: ["c"] }, NOW + 200)).toMatchObject({ keyId: null, freeAt: NOW + 1_000 });
+      // Later, two more requests fill the group's window again: no 429 needed to know it.
+      served(NOW + 1_100);
+      expect(store.acquire({ model: "m", exclude: ["c"] }, NOW + 1_101)).toMatchObject({ keyId: null, cause: "exhausted", freeAt: NOW + 2_100 });
+      expect(keyOf(store.acquire({ model: "m", exclude: ["c"] }, NOW + 2_100))).not.toBeNull();
+    });
+  });
+
+  it("keeps a key whose limit is 0 out for the day only", async () => {
+    await withStore((store) => {
+      const none: KeyFault = { kind: "quota-day", reason: "limit: 0", limits: [{ window: "rpm", value: 0 }] };
+      store.recordFailure({ keyId: "a", model: "m", fault: none }, NOW);
+      expect(keyOf(store.acquire({ model: "m", exclude: ["b", "c"] }, NOW))).toBeNull();
+      const midnight = Date.parse("2026-12-16T08:00:00Z");
+      expect(keyOf(store.acquire({ model: "m", exclude: ["b", "c"] }, midnight))).toBe("a");
+    });
+  });
+
+  it("keeps learned limits and their window across a restart", async () => {
+    await withStore((store, reopen) => {
+      store.recordUsage([{ keyId: "a", model: "m", promptTokens: 1, outputTokens: 1, at: NOW - 1_000, sentAt: NOW - 1_000 }], NOW);
+      // Google: limit 1, next slot in 29 s; so the window is 30 s long.
+      const minute: KeyFault = { kind: "quota-minute", reason: "rpm", retryAfterMs: 29_000, limits: [{ window: "rpm", value: 1 }] };
+      store.recordFailure({ keyId: "a", model: "m", fault: minute }, NOW);
+      const later = NOW + 31_000;
+      const restarted = reopen();
+      restarted.syncKeys(keys);
+      restarted.recordUsage([{ keyId: "a", model: "m", promptTokens: 1, outputTokens: 1, at: later, sentAt: later }], later);
+      expect(restarted.acquire({ model: "m", exclude: ["b", "c"] }, later + 1)).toMatchObject({ keyId: null, freeAt: later + 30_000 });
     });
   });
 

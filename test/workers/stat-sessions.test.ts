@@ -51,7 +51,7 @@ describe("/stat login sessions", () => {
     const services = {
       config: readConfig({ API_KEYS: poolKeys.join(","), PROXY_API_KEY: `${proxyToken}-rotated` }),
       keyRing: await keyRingFor(poolKeys.join(",")),
-      pool: env.API_KEY_MANAGER.getByName("pool"),
+      keyManager: env.API_KEY_MANAGER.getByName("pool"),
       waitUntil: () => undefined,
       log: () => undefined,
     };

@@ -256,7 +256,7 @@ describe("when PROXY_API_KEY is unset", () => {
     const services = {
       config: readConfig({ API_KEYS: poolKeys.join(",") }),
       keyRing: await keyRingFor(poolKeys.join(",")),
-      pool: env.API_KEY_MANAGER.getByName("pool"),
+      keyManager: env.API_KEY_MANAGER.getByName("pool"),
       waitUntil: () => undefined,
       log: () => undefined,
     };

@@ -1,14 +1,19 @@
 import type { EventInput, EventKind, Role } from "../admin-model";
-import type { AcquireRequest, AttemptFailure, Lease, Ownership, UsageReport } from "../key-pool";
-import { nextQuotaReset, quotaDay, quotaDayStart } from "../pacific-time";
+import type { AcquireRequest, AttemptFailure, Lease, LimitSetting, Ownership, UsageReport, ViewStamp, ViewUpdate } from "../key-pool";
+import { quotaDay, quotaDayStart } from "../pacific-time";
 import type { StatsSnapshot } from "../stats-model";
+import { bindingOf, chooseKey } from "./choose-key";
 import { markFor, type Mark, type MarkKind } from "./cooldown";
 import { EventLog } from "./event-log";
 import { KeyChanges } from "./key-changes";
 import { migrate } from "./migrations";
 import type { SqlRunner } from "./sql";
-import { PoolState, type Candidate } from "./pool-state";
+import { PoolState, quotaScope } from "./pool-state";
 import { buildKeyStats, type PoolKeyStats } from "./key-stats";
+import { ALL_SCOPES, QuotaBook } from "./quota-book";
+import { Recency } from "./recency";
+import type { QuotaWindow } from "../quota-limits";
+import { withQuotaStats } from "./capacity";
 import { buildSnapshot } from "./snapshot";
 import { VerifyJobs } from "./verify-jobs";
 
@@ -16,6 +21,8 @@ export interface StoredKey {
   id: string;
   masked: string;
   position: number;
+  /** The project group from `group:key` in API_KEYS. */
+  group?: string;
 }
 
 const HOUR_MS = 3_600_000;
@@ -26,8 +33,6 @@ const MARK_EVENTS: Record<"quota-day" | "quota-minute" | "quota-unknown", EventK
 };
 const DAILY_HISTORY_DAYS = 35;
 const HOURLY_HISTORY_MS = 48 * HOUR_MS;
-/** Models tracked for least-recently-used order; beyond this the oldest model is forgotten. */
-const MAX_LRU_MODELS = 256;
 /**
  * Ownership rows kept at most; beyond this the records that expire first go. A row is a
  * name (at most ~300 bytes, checked below) and two numbers, so this bounds the table to a few MB.
@@ -57,27 +62,114 @@ function counted(totals: UsageTotals | undefined, report: UsageReport): UsageTot
  */
 export class KeyStore {
   readonly #sql: SqlRunner;
-  /** model → key id → when it was last handed out, as a tick. Ordering only, so memory is enough. */
-  readonly #lastUsed = new Map<string, Map<string, number>>();
-  #tick = 0;
-  readonly #state: PoolState;
+  readonly #recency = new Recency();
+  /** Keys and marks mirrored in memory, so choosing a key reads no storage. */
+  readonly #state = new PoolState();
+  /** Names this instance's state for isolates' views; see ViewStamp. */
+  readonly #epoch: string;
+  #version = 0;
+  /** Requests per quota scope and model in the current day and minute window, and the known limits. */
+  #quota = new QuotaBook();
   readonly events: EventLog;
   /** Runtime keys, operator and verification changes: call reloadState() after using it. */
   readonly changes: KeyChanges;
   readonly jobs: VerifyJobs;
 
-  constructor(sql: SqlRunner) {
+  constructor(sql: SqlRunner, epoch: string = crypto.randomUUID()) {
     this.#sql = sql;
+    this.#epoch = epoch;
     migrate(sql);
-    this.#state = new PoolState(sql);
     this.events = new EventLog(sql);
     this.changes = new KeyChanges(sql, this.events);
     this.jobs = new VerifyJobs(sql);
+    this.#reload();
+    this.#restoreQuota(Date.now());
+  }
+
+  /** Reads keys and marks back from storage after changes made with SQL in bulk. */
+  #reload(): void {
+    const keys = this.#sql<{ id: string; position: number; disabled: number; grp: string | null }>(
+      "SELECT id, position, disabled_reason IS NOT NULL AS disabled, grp FROM keys ORDER BY position",
+    ).map((row) => ({ id: row.id, position: row.position, disabled: row.disabled === 1, scope: quotaScope(row.id, row.grp) }));
+    const marks = this.#sql<{ key_id: string; model: string; until: number }>("SELECT key_id, model, until FROM marks").map(
+      (row) => ({ keyId: row.key_id, model: row.model, until: row.until }),
+    );
+    this.#state.load(keys, marks);
+    this.#version++;
+  }
+
+  /**
+   * Rebuilds the quota counts from storage: the learned limits, and today's requests per
+   * scope (a restart loses only the minute windows, which a 429 would teach again).
+   */
+  #restoreQuota(now: number): void {
+    this.#quota = new QuotaBook();
+    const scopes = this.#scopes();
+    for (const row of this.#sql<{ scope: string; model: string; window: QuotaWindow; value: number; source: "learned" | "set"; at: number; window_ms: number | null }>(
+      "SELECT scope, model, window, value, source, at, window_ms FROM limits",
+    )) {
+      this.#quota.restoreLimit(row.scope, row.model, row.window, { value: row.value, at: row.at, source: row.source, windowMs: row.window_ms }, scopes, now);
+    }
+    for (const row of this.#sql<{ key_id: string; model: string; requests: number }>(
+      "SELECT key_id, model, requests FROM usage_daily WHERE day = ?",
+      quotaDay(now),
+    )) {
+      this.#quota.restoreDay(this.#state.scopeOf(row.key_id), row.model, row.requests, now);
+    }
+  }
+
+  #scopes(): string[] {
+    return [...new Set(this.#state.keys().map((key) => key.scope))];
+  }
+
+  /**
+   * An operator's limit (value null: remove it) for a model, for every key, for the group
+   * of one key, or for a group by name. It wins over what 429s teach.
+   */
+  setLimit(setting: LimitSetting, now: number): void {
+    const scope = setting.key !== undefined ? this.#state.scopeOf(setting.key) : setting.group !== undefined ? quotaScope("", setting.group) : ALL_SCOPES;
+    const { model, window, value } = setting;
+    if (value === null) {
+      this.#sql("DELETE FROM limits WHERE scope = ? AND model = ? AND window = ? AND source = 'set'", scope, model, window);
+    } else {
+      this.#saveLimit(scope, model, window, value, "set", now);
+    }
+    this.#quota.set(scope, model, window, value, now, this.#scopes(), now);
+    this.#version++;
+  }
+
+  /** What the quota counts say about each key, for the key choice. */
+  #oracle(now: number) {
+    return {
+      blockedUntil: (keyId: string, model: string) => this.#quota.blockedUntil(this.#state.scopeOf(keyId), model, now),
+      room: (keyId: string, model: string) => this.#quota.room(this.#state.scopeOf(keyId), model, now),
+    };
+  }
+
+  /** The pool as isolates need it; the view itself only when `known` is not the current state. */
+  view(known: ViewStamp | null, now: number): ViewUpdate {
+    const stamp = { epoch: this.#epoch, version: this.#version };
+    if (known !== null && known.epoch === stamp.epoch && known.version === stamp.version) return { stamp };
+    return {
+      stamp,
+      view: { keys: this.#state.keys().map((key) => ({ ...key })), marks: this.#state.marks(now), quota: this.#quota.entries(now, true) },
+    };
+  }
+
+  /** The recorded, unexpired owners among `names`. */
+  ownersOf(names: readonly string[], now: number): Ownership[] {
+    return names.flatMap((name) =>
+      this.#sql<{ key_id: string; expires_at: number; inferred: number }>(
+        "SELECT key_id, expires_at, inferred FROM resources WHERE name = ? AND expires_at > ?",
+        name,
+        now,
+      ).map((row) => ({ name, keyId: row.key_id, expiresAt: row.expires_at, ...(row.inferred === 1 && { inferred: true }) })),
+    );
   }
 
   /** Rereads the in-memory key state after `changes` changed keys. */
   reloadState(): void {
-    this.#state.reload();
+    this.#reload();
   }
 
   /**
@@ -95,11 +187,12 @@ export class KeyStore {
     for (const key of keys) {
       // A runtime key that now also sits in API_KEYS becomes an API_KEYS key.
       this.#sql(
-        `INSERT INTO keys (id, position, masked, source) VALUES (?, ?, ?, 'env')
-         ON CONFLICT (id) DO UPDATE SET position = excluded.position, masked = excluded.masked, source = 'env'`,
+        `INSERT INTO keys (id, position, masked, source, grp) VALUES (?, ?, ?, 'env', ?)
+         ON CONFLICT (id) DO UPDATE SET position = excluded.position, masked = excluded.masked, source = 'env', grp = excluded.grp`,
         key.id,
         key.position,
         key.masked,
+        key.group ?? null,
       );
       this.#sql("DELETE FROM runtime_secrets WHERE key_id = ?", key.id);
     }
@@ -111,42 +204,17 @@ export class KeyStore {
     )) {
       this.#sql("UPDATE keys SET position = ? WHERE id = ?", ++last, id);
     }
-    this.#state.reload();
+    this.#reload();
+    // Groups may have changed: today's counts are regrouped.
+    this.#restoreQuota(Date.now());
   }
 
   acquire(request: AcquireRequest, now: number): Lease {
     if (request.failure !== undefined) this.recordFailure(request.failure, now);
-    const rows = this.#state.candidates(request.model, now);
-    const excluded = new Set(request.exclude);
-    const lastUsed = this.#lastUsedFor(request.model ?? "");
-    const resetAt = nextQuotaReset(now);
-
-    const { keys: owners, inferred } = this.#owners(request, now);
-    if (owners.length > 1) return { keyId: null, cause: "mixed-owners", freeAt: null, resetAt };
-    if (owners.length === 1) {
-      const owner = rows.find((row) => row.id === owners[0]);
-      if (owner === undefined) return { keyId: null, cause: "owner-unavailable", freeAt: null, resetAt };
-      if (owner.until !== null) return { keyId: null, cause: "exhausted", freeAt: owner.until, resetAt, pinned: true };
-      if (excluded.has(owner.id)) return { keyId: null, cause: "all-tried", freeAt: null, resetAt, pinned: true };
-      lastUsed.set(owner.id, ++this.#tick);
-      return { keyId: owner.id, pinned: true, ...(inferred && { inferred }) };
-    }
-
-    let best: Candidate | undefined;
-    for (const row of rows) {
-      if (row.until !== null || excluded.has(row.id)) continue;
-      if (best === undefined || this.#usedBefore(row, best, lastUsed)) best = row;
-    }
-    if (best !== undefined) {
-      lastUsed.set(best.id, ++this.#tick);
-      return { keyId: best.id, pinned: false };
-    }
-    // Keys this request already tried count too: their marks say when to come back.
-    const marked = rows.filter((row) => row.until !== null);
-    const freeAt = marked.length === 0 ? null : Math.min(...marked.map((row) => row.until ?? Infinity));
-    const cause =
-      marked.length > 0 ? "exhausted" : rows.length > 0 ? "all-tried" : this.#state.keyCount > 0 ? "disabled" : "no-keys";
-    return { keyId: null, cause, freeAt, resetAt, ...(cause === "disabled" && { disabled: this.changes.disabledCounts() }) };
+    const binding = bindingOf(request, this.ownersOf(request.resources ?? [], now));
+    const lease = chooseKey(this.#state, this.#recency, request, binding, now, this.#oracle(now));
+    // Who disabled the keys tells the client where to act (no-key-response.ts).
+    return lease.keyId === null && lease.cause === "disabled" ? { ...lease, disabled: this.changes.disabledCounts() } : lease;
   }
 
   /**
@@ -185,37 +253,19 @@ export class KeyStore {
     return this.#state.enabledKeys();
   }
 
-  /**
-   * The distinct keys the request is bound to by its own say-so or by the resources it
-   * uses, and whether all of that binding was only inferred from earlier use.
-   */
-  #owners(request: AcquireRequest, now: number): { keys: string[]; inferred: boolean } {
-    const owners = new Set<string>();
-    let inferred = true;
-    if (request.owner !== undefined) {
-      owners.add(request.owner);
-      inferred = false;
-    }
-    for (const name of request.resources ?? []) {
-      const owner = this.#sql<{ key_id: string; inferred: number }>(
-        "SELECT key_id, inferred FROM resources WHERE name = ? AND expires_at > ?",
-        name,
-        now,
-      )[0];
-      if (owner === undefined || (owner.inferred === 1 && request.searchInferred)) continue;
-      owners.add(owner.key_id);
-      if (owner.inferred === 0) inferred = false;
-    }
-    return { keys: [...owners], inferred: owners.size > 0 && inferred };
-  }
 
   recordFailure({ keyId, model, fault, status }: AttemptFailure, now: number): void {
     if (fault.kind === "key-disabled") {
-      if (this.changes.disableByGoogle(keyId, fault.reason, status, now)) this.#state.disable(keyId);
+      if (this.changes.disableByGoogle(keyId, fault.reason, status, now)) {
+        this.#state.disable(keyId);
+        this.#version++;
+      }
       return;
     }
     // A quota fault on a request without a model cannot be pinned to one; nothing to mark.
     if (model === null) return;
+    const scope = this.#state.scopeOf(keyId);
+    if (fault.kind === "quota-day" || fault.kind === "quota-minute") this.#learnLimits(scope, model, fault, now);
     const previous = this.#sql<{ kind: MarkKind; until: number; strikes: number; marked_at: number }>(
       "SELECT kind, until, strikes, marked_at FROM marks WHERE key_id = ? AND model = ?",
       keyId,
@@ -226,20 +276,68 @@ export class KeyStore {
       previous !== undefined && (previous.until > now || now - previous.marked_at < STRIKE_MEMORY_MS) ? previous : undefined;
     const mark = markFor(fault, recent, now);
     if (mark === recent) return;
+    this.#writeMark(keyId, model, mark, fault.reason, now, true);
+    this.events.record({ kind: MARK_EVENTS[fault.kind], keyId, model, status: status ?? 429, message: fault.reason }, now);
+    // Named quotas are the project's: every key of the group is out as long. A bare 429
+    // says nothing about whose quota it was.
+    if (fault.kind !== "quota-unknown") {
+      for (const member of this.#state.sharingQuota(keyId)) {
+        if (member !== keyId) this.#writeMark(member, model, { ...mark, strikes: 1 }, fault.reason, now, false);
+      }
+    }
+    this.#version++;
+  }
+
+  /** Stores a mark; unless `replace`, only where the key is not marked longer already. */
+  #writeMark(keyId: string, model: string, mark: Mark, reason: string, now: number, replace: boolean): void {
     this.#sql(
       `INSERT INTO marks (key_id, model, kind, until, reason, strikes, marked_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (key_id, model) DO UPDATE SET kind = excluded.kind, until = excluded.until,
-         reason = excluded.reason, strikes = excluded.strikes, marked_at = excluded.marked_at`,
+         reason = excluded.reason, strikes = excluded.strikes, marked_at = excluded.marked_at
+       WHERE ? OR marks.until < excluded.until`,
       keyId,
       model,
       mark.kind,
       mark.until,
-      this.events.stored(fault.reason),
+      this.events.stored(reason),
       mark.strikes,
       now,
+      replace ? 1 : 0,
     );
-    this.#state.mark(keyId, model, mark.until);
-    this.events.record({ kind: MARK_EVENTS[fault.kind], keyId, model, status: status ?? 429, message: fault.reason }, now);
+    if (replace) this.#state.mark(keyId, model, mark.until);
+    else this.#state.lengthen(keyId, model, mark.until);
+  }
+
+  #saveLimit(scope: string, model: string, window: QuotaWindow, value: number, source: "learned" | "set", now: number): void {
+    this.#sql(
+      `INSERT INTO limits (scope, model, window, value, source, at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (scope, model, window, source) DO UPDATE SET value = excluded.value, at = excluded.at`,
+      scope,
+      model,
+      window,
+      value,
+      source,
+      now,
+    );
+  }
+
+  /** Keeps the limits a quota 429 named, and from a per-minute one, how long its window is. */
+  #learnLimits(scope: string, model: string, fault: Extract<AttemptFailure["fault"], { kind: "quota-day" | "quota-minute" }>, now: number): void {
+    const limits = fault.limits ?? [];
+    if (this.#quota.learn(scope, model, limits, now)) {
+      for (const { window, value } of limits) if (value > 0) this.#saveLimit(scope, model, window, value, "learned", now);
+      this.#version++;
+    }
+    const perMinute = limits.find((limit) => limit.window === "rpm");
+    if (fault.kind === "quota-minute" && perMinute !== undefined && this.#quota.expectWindow(scope, model, perMinute.value, now + fault.retryAfterMs, now)) {
+      this.#saveWindow(scope, model);
+    }
+  }
+
+  #saveWindow(scope: string, model: string): void {
+    const windowMs = this.#quota.get(scope, model)?.windowMs ?? null;
+    this.#sql("UPDATE limits SET window_ms = ? WHERE scope = ? AND model = ? AND source = 'learned'", windowMs, scope, model);
+    this.#version++;
   }
 
   /** Failures that mark nothing (5xx, timeouts) but belong in a key's history. */
@@ -253,6 +351,10 @@ export class KeyStore {
     const hourly = new Map<string, UsageTotals & { hour: number; model: string }>();
     for (const report of reports) {
       const { keyId, model, at } = report;
+      const scope = this.#state.scopeOf(keyId);
+      if (this.#quota.count(scope, model, report.sentAt ?? at, report.promptTokens, now)) this.#saveWindow(scope, model);
+      // Isolates count against known limits: they need the new figures.
+      if (Object.keys(this.#quota.get(scope, model)?.limits ?? {}).length > 0) this.#version++;
       const day = quotaDay(at);
       const hour = at - (at % HOUR_MS);
       const dayGroup = `${day}|${keyId}|${model}`;
@@ -305,7 +407,7 @@ export class KeyStore {
         "UPDATE keys SET disabled_reason = NULL, disabled_by = NULL, disabled_at = NULL WHERE disabled_by IS NOT 'operator'",
       );
       this.events.record({ kind: "reset", message: "Every mark lifted.", ...(role && { role }) }, now);
-      this.#state.reload();
+      this.#reload();
       return [];
     }
     const dayStart = quotaDayStart(now);
@@ -315,12 +417,12 @@ export class KeyStore {
     this.#sql("DELETE FROM usage_hourly WHERE hour < ?", now - HOURLY_HISTORY_MS);
     this.#sql("DELETE FROM resources WHERE expires_at <= ?", now);
     this.events.record({ kind: "reset", message: "Daily reset." }, now);
-    this.#state.reload();
+    this.#reload();
     return reverify;
   }
 
   snapshot(now: number): StatsSnapshot {
-    return buildSnapshot(this.#sql, now);
+    return withQuotaStats(buildSnapshot(this.#sql, now), this.#state, this.#quota, this.#oracle(now), now);
   }
 
   /** Every key's stats for today (without the history the snapshot adds). */
@@ -331,24 +433,5 @@ export class KeyStore {
   /** The ids of every key, in pool order. */
   keyIds(): string[] {
     return this.#sql<{ id: string }>("SELECT id FROM keys ORDER BY position").map((row) => row.id);
-  }
-
-  #lastUsedFor(model: string): Map<string, number> {
-    let lastUsed = this.#lastUsed.get(model);
-    if (lastUsed === undefined) {
-      if (this.#lastUsed.size >= MAX_LRU_MODELS) {
-        const oldest = this.#lastUsed.keys().next().value;
-        if (oldest !== undefined) this.#lastUsed.delete(oldest);
-      }
-      lastUsed = new Map();
-      this.#lastUsed.set(model, lastUsed);
-    }
-    return lastUsed;
-  }
-
-  #usedBefore(a: Candidate, b: Candidate, lastUsed: Map<string, number>): boolean {
-    const aUsed = lastUsed.get(a.id) ?? -1;
-    const bUsed = lastUsed.get(b.id) ?? -1;
-    return aUsed !== bUsed ? aUsed < bUsed : a.position < b.position;
   }
 }

@@ -117,6 +117,22 @@ const MIGRATIONS: readonly (readonly string[])[] = [
        PRIMARY KEY (job_id, seq)
      )`,
   ],
+  [
+    // Keys of one Google Cloud project share its quota: `group:key` in API_KEYS. NULL: a group of one.
+    "ALTER TABLE keys ADD COLUMN grp TEXT",
+    // Quota limits per group (scope), model and window ('rpm', 'rpd', 'tpm'), learned from
+    // Google's 429s; window_ms is the minute window's length as Google's retryDelay showed it.
+    `CREATE TABLE limits (
+       scope TEXT NOT NULL,
+       model TEXT NOT NULL,
+       window TEXT NOT NULL,
+       value INTEGER NOT NULL,
+       source TEXT NOT NULL,
+       at INTEGER NOT NULL,
+       window_ms INTEGER,
+       PRIMARY KEY (scope, model, window, source)
+     )`,
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

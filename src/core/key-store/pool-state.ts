@@ -1,9 +1,7 @@
-import type { SqlRunner } from "./sql";
-
 // What choosing a key needs — which keys are enabled, in pool order, and until when each
-// is marked for a model — mirrored in memory. The Durable Object serves every request's
-// key choice, so that choice reads no storage; the key store writes through to SQLite
-// first and updates this mirror after, and reloads it after bulk changes.
+// is marked for a model — held in memory. The Durable Object keeps one, written through
+// from its SQLite storage; every warm isolate keeps a copy of it (the pool view) and
+// chooses keys from that copy without asking the object.
 
 export interface Candidate {
   id: string;
@@ -12,37 +10,70 @@ export interface Candidate {
   until: number | null;
 }
 
-interface KeyState {
+export interface ViewKey {
   id: string;
   position: number;
   disabled: boolean;
+  /** The quota scope: the key's project group, or the key alone (see quotaScope). */
+  scope: string;
+}
+
+/** Keys of one group share one quota; a key listed without a group is a group of its own. */
+export function quotaScope(keyId: string, group: string | null | undefined): string {
+  return group === null || group === undefined ? `key:${keyId}` : `group:${group}`;
+}
+
+export interface ViewMark {
+  keyId: string;
+  model: string;
+  until: number;
 }
 
 export class PoolState {
-  readonly #sql: SqlRunner;
-  /** Every stored key, in pool order. */
-  #keys: KeyState[] = [];
+  /** Every known key, in pool order. */
+  #keys: ViewKey[] = [];
+  #byId = new Map<string, ViewKey>();
   /** model → key id → mark end. Ended marks are dropped as they are met. */
   #marks = new Map<string, Map<string, number>>();
 
-  constructor(sql: SqlRunner) {
-    this.#sql = sql;
-    this.reload();
+  constructor(keys: readonly ViewKey[] = [], marks: readonly ViewMark[] = []) {
+    this.load(keys, marks);
   }
 
-  /** Reads the state back from storage, after changes made with SQL in bulk. */
-  reload(): void {
-    this.#keys = this.#sql<{ id: string; position: number; disabled: number }>(
-      "SELECT id, position, disabled_reason IS NOT NULL AS disabled FROM keys ORDER BY position",
-    ).map((row) => ({ id: row.id, position: row.position, disabled: row.disabled === 1 }));
+  /** Replaces the whole state, e.g. after changes made in bulk or a fresh view. */
+  load(keys: readonly ViewKey[], marks: readonly ViewMark[]): void {
+    this.#keys = [...keys].sort((a, b) => a.position - b.position).map((key) => ({ ...key }));
+    this.#byId = new Map(this.#keys.map((key) => [key.id, key]));
     this.#marks = new Map();
-    for (const row of this.#sql<{ key_id: string; model: string; until: number }>("SELECT key_id, model, until FROM marks")) {
-      this.mark(row.key_id, row.model, row.until);
-    }
+    for (const mark of marks) this.mark(mark.keyId, mark.model, mark.until);
   }
 
   get keyCount(): number {
     return this.#keys.length;
+  }
+
+  keys(): readonly ViewKey[] {
+    return this.#keys;
+  }
+
+  /** The marks still running at `now`. */
+  marks(now: number): ViewMark[] {
+    const running: ViewMark[] = [];
+    for (const [model, marks] of this.#marks) {
+      for (const [keyId, until] of marks) if (until > now) running.push({ keyId, model, until });
+    }
+    return running;
+  }
+
+  scopeOf(keyId: string): string {
+    return this.#byId.get(keyId)?.scope ?? quotaScope(keyId, null);
+  }
+
+  /** The key and every other key that shares its quota. */
+  sharingQuota(keyId: string): string[] {
+    const scope = this.scopeOf(keyId);
+    const members = this.#keys.filter((key) => key.scope === scope).map((key) => key.id);
+    return members.includes(keyId) ? members : [keyId, ...members];
   }
 
   /** The ids of the enabled keys, in pool order. */
@@ -67,6 +98,7 @@ export class PoolState {
     return candidates;
   }
 
+  /** Marks a key for a model until `until` (epoch ms). */
   mark(keyId: string, model: string, until: number): void {
     let marks = this.#marks.get(model);
     if (marks === undefined) {
@@ -76,8 +108,14 @@ export class PoolState {
     marks.set(keyId, until);
   }
 
+  /** Marks a key for a model until `until`, unless it is marked longer already. */
+  lengthen(keyId: string, model: string, until: number): void {
+    const current = this.#marks.get(model)?.get(keyId);
+    if (current === undefined || current < until) this.mark(keyId, model, until);
+  }
+
   disable(keyId: string): void {
-    const key = this.#keys.find((candidate) => candidate.id === keyId);
+    const key = this.#byId.get(keyId);
     if (key !== undefined) key.disabled = true;
   }
 }

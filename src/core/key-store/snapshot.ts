@@ -21,7 +21,7 @@ function buckets(rows: BucketRow[], starts: (string | number)[], label: (start: 
   return starts.map((start) => ({ start: label(start), models: byStart.get(start) ?? {} }));
 }
 
-export function buildSnapshot(sql: SqlRunner, now: number): StatsSnapshot {
+export function buildSnapshot(sql: SqlRunner, now: number): Omit<StatsSnapshot, "capacity"> {
   const today = quotaDay(now);
   const { keys, models, totals, counts } = buildKeyStats(sql, now);
 

@@ -72,7 +72,7 @@ function sseErrorEvent(style: ApiStyle, cause: "stalled" | "reset"): Uint8Array 
 }
 
 /** Streams a successful body through and counts it, with its tokens, once it has ended. */
-function metered(upstream: Response, key: PoolKey, model: string | null, style: ApiStyle, services: ProxyServices) {
+function metered(upstream: Response, key: PoolKey, model: string | null, sentAt: number, style: ApiStyle, services: ProxyServices) {
   if (upstream.body === null) return null;
   let ended: (usage: TokenUsage | null) => void = () => undefined;
   if (model !== null) {
@@ -80,7 +80,7 @@ function metered(upstream: Response, key: PoolKey, model: string | null, style: 
     services.waitUntil(
       new Promise<TokenUsage | null>((resolve) => (ended = resolve)).then((usage) =>
         services.pool.recordUsage([
-          { keyId: key.id, model, promptTokens: usage?.promptTokens ?? 0, outputTokens: usage?.outputTokens ?? 0, at: Date.now() },
+          { keyId: key.id, model, promptTokens: usage?.promptTokens ?? 0, outputTokens: usage?.outputTokens ?? 0, at: Date.now(), sentAt },
         ]),
       ),
     );
@@ -177,6 +177,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     const signal = attempt.signal;
     if (request.signal?.aborted) attempt.abort(request.signal.reason);
     request.signal?.addEventListener("abort", () => attempt.abort(request.signal?.reason), { once: true });
+    const sentAt = Date.now();
     let upstream: Response;
     try {
       upstream = await within(
@@ -227,7 +228,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
           ? await claimResources({ ...claim, route, url, signsUploads: request.sessionUrlOnly !== true })
           : await claimOpenAIResources({ ...claim, route });
       if (read !== null) return finish(read);
-      return finish(new Response(metered(upstream, key, model, style, services), { status: upstream.status, headers }));
+      return finish(new Response(metered(upstream, key, model, sentAt, style, services), { status: upstream.status, headers }));
     }
 
     const text = await upstream.text();

@@ -1,6 +1,6 @@
 import type { ApiStyle } from "../api-style";
 import { errorResponse } from "../error-response";
-import type { KeyPool, KeyPoolAdmin } from "../key-pool";
+import type { KeyManager, KeyPoolAdmin } from "../key-pool";
 import type { StatSessions } from "../stats/session-store";
 
 // Every call into the key manager (a Durable Object: one instance for the whole pool)
@@ -20,9 +20,9 @@ export function keyManagerUnavailableResponse(style: ApiStyle, detail: string): 
 /** It answers in milliseconds; this long means it is stuck. */
 const POOL_CALL_TIMEOUT_MS = 10_000;
 
-type Pool = KeyPool & KeyPoolAdmin & StatSessions;
+type Manager = KeyManager & KeyPoolAdmin & StatSessions;
 
-export function guardedPool(pool: Pool, redact: (text: string) => string, timeoutMs = POOL_CALL_TIMEOUT_MS): Pool {
+export function guardedPool(pool: Manager, redact: (text: string) => string, timeoutMs = POOL_CALL_TIMEOUT_MS): Manager {
   const guard = <T>(call: () => Promise<T>): Promise<T> => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stuck = new Promise<never>((_, reject) => {
@@ -34,11 +34,12 @@ export function guardedPool(pool: Pool, redact: (text: string) => string, timeou
     return Promise.race([answered, stuck]).finally(() => clearTimeout(timer));
   };
   return {
-    acquire: (request) => guard(() => pool.acquire(request)),
-    recordUsage: (reports) => guard(() => pool.recordUsage(reports)),
+    poolView: (known) => guard(() => pool.poolView(known)),
+    recordFailure: (failure, known) => guard(() => pool.recordFailure(failure, known)),
+    recordUsage: (reports, known) => guard(() => pool.recordUsage(reports, known)),
+    ownersOf: (names, known) => guard(() => pool.ownersOf(names, known)),
     recordOwnership: (entries) => guard(() => pool.recordOwnership(entries)),
     forgetResources: (names) => guard(() => pool.forgetResources(names)),
-    usableKeys: () => guard(() => pool.usableKeys()),
     recordEvents: (events) => guard(() => pool.recordEvents(events)),
     runtimeKeys: (known) => guard(() => pool.runtimeKeys(known)),
     snapshot: (options) => guard(() => pool.snapshot(options)),
@@ -54,6 +55,7 @@ export function guardedPool(pool: Pool, redact: (text: string) => string, timeou
     verification: () => guard(() => pool.verification()),
     bulk: (action, ids, role) => guard(() => pool.bulk(action, ids, role)),
     events: (query) => guard(() => pool.events(query)),
+    setLimit: (setting) => guard(() => pool.setLimit(setting)),
     startStatSession: (idHash, session, client) => guard(() => pool.startStatSession(idHash, session, client)),
     statSession: (idHash) => guard(() => pool.statSession(idHash)),
     endStatSession: (idHash) => guard(() => pool.endStatSession(idHash)),

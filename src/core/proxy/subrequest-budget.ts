@@ -1,4 +1,4 @@
-import type { KeyPool, KeyPoolAdmin } from "../key-pool";
+import type { KeyManager, KeyPoolAdmin } from "../key-pool";
 import type { StatSessions } from "../stats/session-store";
 
 // Cloudflare limits what one invocation may send out: 50 subrequests on the Workers Free
@@ -43,20 +43,21 @@ export class SubrequestBudget {
   }
 }
 
-type Pool = KeyPool & KeyPoolAdmin & StatSessions;
+type Manager = KeyManager & KeyPoolAdmin & StatSessions;
 
-/** The pool, with each call (one subrequest to the Durable Object) counted against the budget. */
-export function budgetedPool(pool: Pool, budget: SubrequestBudget): Pool {
+/** The key manager, with each call (one subrequest to the Durable Object) counted against the budget. */
+export function budgetedPool(pool: Manager, budget: SubrequestBudget): Manager {
   const counted = <A extends unknown[], R>(call: (...args: A) => Promise<R>) => (...args: A): Promise<R> => {
     budget.spend();
     return call(...args);
   };
   return {
-    acquire: counted((request) => pool.acquire(request)),
-    recordUsage: counted((reports) => pool.recordUsage(reports)),
+    poolView: counted((known) => pool.poolView(known)),
+    recordFailure: counted((failure, known) => pool.recordFailure(failure, known)),
+    recordUsage: counted((reports, known) => pool.recordUsage(reports, known)),
+    ownersOf: counted((names, known) => pool.ownersOf(names, known)),
     recordOwnership: counted((entries) => pool.recordOwnership(entries)),
     forgetResources: counted((names) => pool.forgetResources(names)),
-    usableKeys: counted(() => pool.usableKeys()),
     recordEvents: counted((events) => pool.recordEvents(events)),
     runtimeKeys: counted((known) => pool.runtimeKeys(known)),
     snapshot: counted((options) => pool.snapshot(options)),
@@ -71,6 +72,7 @@ export function budgetedPool(pool: Pool, budget: SubrequestBudget): Pool {
     verification: counted(() => pool.verification()),
     bulk: counted((action, ids, role) => pool.bulk(action, ids, role)),
     events: counted((query) => pool.events(query)),
+    setLimit: counted((setting) => pool.setLimit(setting)),
     startStatSession: counted((idHash, session, client) => pool.startStatSession(idHash, session, client)),
     statSession: counted((idHash) => pool.statSession(idHash)),
     endStatSession: counted((idHash) => pool.endStatSession(idHash)),

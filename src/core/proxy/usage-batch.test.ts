@@ -1,33 +1,49 @@
 import { describe, expect, it } from "vitest";
-import type { KeyPool, KeyPoolAdmin, UsageReport } from "../key-pool";
+import type { KeyManager, KeyPoolAdmin, UsageReport, ViewUpdate } from "../key-pool";
 import type { StatsSnapshot } from "../stats-model";
 import { idlePool } from "../../../test/setup/idle-pool";
-import { batchedUsage, UsageBatch } from "./usage-batch";
+import type { StatSessions } from "../stats/session-store";
+import { localPool } from "./local-pool";
+import { LocalView } from "./local-view";
+import { UsageBatch } from "./usage-batch";
 
-// The batch against a pool that records what reaches it: the key manager's side of
+// The batch, as the isolate's pool uses it, against a key manager that records what reaches it: the key manager's side of
 // batched usage is tested in key-store.test.ts and end to end in load-exactness.
 
 function recordingPool(fail = false) {
   const events: string[] = [];
   const batches: UsageReport[][] = [];
-  const pool: KeyPool & KeyPoolAdmin = {
+  const update: ViewUpdate = { stamp: { epoch: "e", version: 1 }, view: { keys: [], marks: [], quota: [] } };
+  const pool: KeyManager & KeyPoolAdmin & StatSessions = {
     ...idlePool(),
+    poolView: async () => update,
+    recordFailure: () => Promise.reject(new Error("not used")),
+    ownersOf: () => Promise.reject(new Error("not used")),
     recordUsage: async (reports) => {
       if (fail) throw new Error("usage write failed");
       batches.push(reports);
       events.push(`usage ×${reports.length}`);
+      return update;
     },
     recordOwnership: async () => undefined,
     forgetResources: async () => undefined,
-    usableKeys: async () => [],
     snapshot: async () => {
       events.push("snapshot");
       return {} as StatsSnapshot;
     },
     reset: async () => undefined,
+    startStatSession: async () => undefined,
+    statSession: async () => null,
+    endStatSession: async () => undefined,
+    loginWait: async () => 0,
+    loginFailed: async () => 0,
+    setLimit: async () => undefined,
   };
   return { pool, events, batches };
 }
+
+const batchedUsage = (pool: KeyManager & KeyPoolAdmin & StatSessions, batch: UsageBatch, waitUntil: (promise: Promise<unknown>) => void) =>
+  localPool(pool, new LocalView(), batch, waitUntil);
 
 const report = (n: number): UsageReport => ({ keyId: `k${n % 3}`, model: "m", promptTokens: n, outputTokens: 1, at: n });
 

@@ -1,16 +1,21 @@
-import type { KeyPool, KeyPoolAdmin, UsageReport } from "../key-pool";
+import type { UsageReport } from "../key-pool";
 
 // Counting usage is the one key-manager call per request that nobody waits for, and
 // under load it was half of them. Reports of one process are collected for a moment
 // and sent together. No promise crosses requests: the request that opens a batch sends
 // it, from its own background work, and keeps itself alive until the batch has landed.
 
-/** Long enough to gather a busy moment's requests, short enough for /stat to look live. */
-const BATCH_DELAY_MS = 200;
+/**
+ * Long enough to gather a busy moment's requests, short enough for /stat to look live.
+ * Each batch's answer also refreshes the isolate's pool view (local-pool.ts), which is
+ * refreshed once it is half a second old: a busy isolate makes about two calls a second.
+ */
+const BATCH_DELAY_MS = 500;
 /** A batch this big goes at once: the call stays small. */
 const MAX_BATCH = 100;
 
-type Pool = KeyPool & KeyPoolAdmin;
+/** Delivers one batch to the key manager. */
+export type SendUsage = (reports: UsageReport[]) => Promise<void>;
 
 export class UsageBatch {
   #pending: UsageReport[] = [];
@@ -22,41 +27,27 @@ export class UsageBatch {
   }
 
   /** Adds reports; whoever opens a batch gets the promise of its delivery for waitUntil. */
-  add(reports: readonly UsageReport[], pool: Pool, waitUntil: (promise: Promise<unknown>) => void): void {
+  add(reports: readonly UsageReport[], send: SendUsage, waitUntil: (promise: Promise<unknown>) => void): void {
     this.#pending.push(...reports);
     if (this.#pending.length >= MAX_BATCH) {
-      waitUntil(this.flush(pool));
+      waitUntil(this.flush(send));
       return;
     }
     if (this.#opened) return;
     this.#opened = true;
-    waitUntil(new Promise((resolve) => setTimeout(resolve, this.#delayMs)).then(() => this.flush(pool)));
+    waitUntil(new Promise((resolve) => setTimeout(resolve, this.#delayMs)).then(() => this.flush(send)));
+  }
+
+  /** Whether reports are waiting to be sent. */
+  get pending(): boolean {
+    return this.#pending.length > 0;
   }
 
   /** Sends whatever is pending now. */
-  flush(pool: Pool): Promise<void> {
+  flush(send: SendUsage): Promise<void> {
     this.#opened = false;
     const reports = this.#pending;
     this.#pending = [];
-    return reports.length === 0 ? Promise.resolve() : pool.recordUsage(reports);
+    return reports.length === 0 ? Promise.resolve() : send(reports);
   }
-}
-
-/**
- * The pool as one request sees it: usage goes through the process's batch, and the
- * stats read after the batch is delivered, so a page never misses this process's own requests.
- */
-export function batchedUsage<P extends Pool>(pool: P, batch: UsageBatch, waitUntil: (promise: Promise<unknown>) => void): P {
-  return {
-    ...pool,
-    recordUsage: async (reports) => batch.add(reports, pool, waitUntil),
-    snapshot: async (options) => {
-      await batch.flush(pool);
-      return pool.snapshot(options);
-    },
-    listKeys: async (query) => {
-      await batch.flush(pool);
-      return pool.listKeys(query);
-    },
-  };
 }

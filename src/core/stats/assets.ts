@@ -10,6 +10,7 @@ import keyListScript from "./client/key-list.client.js";
 import keyTableScript from "./client/key-table.client.js";
 import keysScript from "./client/keys.client.js";
 import openSessionScript from "./client/open-session.client.js";
+import quotaScript from "./client/quota.client.js";
 import summaryScript from "./client/summary.client.js";
 import styles from "./client/stat.client.css";
 
@@ -40,6 +41,7 @@ const ASSETS = {
   "key-table.client.js": { body: keyTableScript, contentType: JS },
   "keys.client.js": { body: keysScript, contentType: JS },
   "open-session.client.js": { body: openSessionScript, contentType: JS },
+  "quota.client.js": { body: quotaScript, contentType: JS },
   "summary.client.js": { body: summaryScript, contentType: JS },
   "stat.client.css": { body: styles, contentType: "text/css; charset=utf-8" },
 } satisfies Record<string, Asset>;

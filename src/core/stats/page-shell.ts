@@ -104,6 +104,7 @@ export function dashboardPage(strings: StatStrings, authEnabled: boolean): Marku
       ${authEnabled ? "" : html`<p class="warning" id="open-warning" role="alert">${strings.openWarning}</p>`}
       <p id="mode" class="mode" hidden></p>
       <section id="summary" class="summary" aria-label="${strings.requestsToday}"></section>
+      <section id="capacity" class="panel capacity" aria-label="${strings.quotaHeading}" hidden></section>
       <section class="panel" aria-labelledby="health-heading">
         <h2 id="health-heading">${strings.healthHeading}</h2>
         <div id="health" class="table-wrap"></div>

@@ -187,4 +187,11 @@ export const en = {
   kind_reset: "Marks reset",
   "kind_upstream-error": "Upstream error",
   kind_timeout: "Timeout",
+  // Quota left per model (quota.client.js)
+  quotaHeading: "Quota left today",
+  quotaLeft: "{left} of {limit} requests left today",
+  quotaUnknown: "limit not yet known ({used} requests today)",
+  quotaPartial: "(limits known for {known} of {groups} groups)",
+  quotaMinute: "{n} more this minute",
+  quotaNextFree: "next key free in {time}",
 } as const;

@@ -187,4 +187,10 @@ export const zhCN: StatStrings = {
   kind_reset: "重置标记",
   "kind_upstream-error": "上游错误",
   kind_timeout: "超时",
+  quotaHeading: "今日剩余配额",
+  quotaLeft: "今天还剩 {left} / {limit} 个请求",
+  quotaUnknown: "限额尚不清楚（今天已 {used} 个请求）",
+  quotaPartial: "（{groups} 个分组中已知 {known} 个的限额）",
+  quotaMinute: "本分钟还能再发 {n} 个",
+  quotaNextFree: "下一个 key 在 {time} 后可用",
 };

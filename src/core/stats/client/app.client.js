@@ -11,6 +11,7 @@ import { healthRows, renderHealth } from "./health.client.js";
 import { allKeys, keyPage, PAGE_SIZE } from "./key-list.client.js";
 import { createOpenSession } from "./open-session.client.js";
 import { renderKeyTable } from "./key-table.client.js";
+import { renderCapacity } from "./quota.client.js";
 import { renderSummary } from "./summary.client.js";
 
 const REFRESH_MS = 15_000;
@@ -21,6 +22,7 @@ const byId = (id) => document.getElementById(id);
 const view = {
   summary: byId("summary"),
   health: byId("health"),
+  capacity: byId("capacity"),
   chart: byId("chart"),
   legend: byId("legend"),
   keyTable: byId("key-table"),
@@ -143,6 +145,7 @@ function render() {
   renderSummary(view.summary, state.data, fmt, now);
   renderHealth(view.health, state.data, fmt, now);
   renderFilterCounts();
+  renderCapacity(view.capacity, state.data, fmt, now);
   renderChartNow();
   renderKeysNow();
   events.knownModels(healthRows(state.data).map((row) => row.model));

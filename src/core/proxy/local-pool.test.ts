@@ -1,0 +1,190 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { AttemptFailure, KeyManager, KeyPoolAdmin, Ownership, ViewUpdate } from "../key-pool";
+import type { ViewMark } from "../key-store/pool-state";
+import type { StatsSnapshot } from "../stats-model";
+import { localPool } from "./local-pool";
+import { LocalView, REFRESH_AFTER_MS, STALE_AFTER_MS } from "./local-view";
+import { UsageBatch } from "./usage-batch";
+import { idlePool } from "../../../test/setup/idle-pool";
+import type { StatSessions } from "../stats/session-store";
+
+// The isolate's side of key choice, against a key manager that holds a pool in memory
+// and records every call it gets. The manager's own choice and storage are tested in
+// key-store.test.ts; the two together, on real Durable Object storage, in test/workers/isolate-views.test.ts.
+
+const NOW = Date.parse("2026-12-15T12:00:00Z");
+const DAY_QUOTA = { kind: "quota-day", reason: "You exceeded your current quota" } as const;
+
+class MemoryManager {
+  calls: string[] = [];
+  keys = ["a", "b", "c"].map((id, index) => ({ id, position: index + 1, disabled: false, scope: `key:${id}` }));
+  marks: ViewMark[] = [];
+  owners: Ownership[] = [];
+  version = 1;
+  /** Resolves the manager's answers only when released, to look at the isolate meanwhile. */
+  hold: Promise<void> | null = null;
+
+  #update(): ViewUpdate {
+    return { stamp: { epoch: "e", version: this.version }, view: { keys: this.keys.map((key) => ({ ...key })), marks: [...this.marks], quota: [] } };
+  }
+
+  async recordFailure(failure: AttemptFailure): Promise<ViewUpdate> {
+    this.calls.push("recordFailure");
+    if (failure.model !== null) {
+      this.marks.push({ keyId: failure.keyId, model: failure.model, until: NOW + 86_400_000 });
+      this.version++;
+    }
+    const update = this.#update();
+    await this.hold;
+    return update;
+  }
+  async ownersOf(names: string[]): Promise<{ owners: Ownership[]; update: ViewUpdate }> {
+    this.calls.push("ownersOf");
+    return { owners: this.owners.filter((owner) => names.includes(owner.name)), update: this.#update() };
+  }
+  async poolView(): Promise<ViewUpdate> {
+    this.calls.push("poolView");
+    const update = this.#update();
+    await this.hold;
+    return update;
+  }
+  async recordUsage(): Promise<ViewUpdate> {
+    this.calls.push("recordUsage");
+    return this.#update();
+  }
+  async recordOwnership(): Promise<void> {}
+  async forgetResources(): Promise<void> {}
+  async snapshot(): Promise<StatsSnapshot> {
+    return {} as StatsSnapshot;
+  }
+  async reset(): Promise<void> {}
+  async startStatSession(): Promise<void> {}
+  async statSession(): Promise<null> {
+    return null;
+  }
+  async endStatSession(): Promise<void> {}
+  async loginWait(): Promise<number> {
+    return 0;
+  }
+  async loginFailed(): Promise<number> {
+    return 0;
+  }
+  async setLimit(): Promise<void> {}
+}
+
+/** The manager as the pool sees it: every method the tests do not use fails. */
+function asManager(memory: MemoryManager): KeyManager & KeyPoolAdmin & StatSessions {
+  return {
+    ...idlePool(),
+    poolView: () => memory.poolView(),
+    recordFailure: (failure) => memory.recordFailure(failure),
+    recordUsage: () => memory.recordUsage(),
+    ownersOf: (names) => memory.ownersOf(names),
+    startStatSession: () => memory.startStatSession(),
+    statSession: () => memory.statSession(),
+    endStatSession: () => memory.endStatSession(),
+    loginWait: () => memory.loginWait(),
+    loginFailed: () => memory.loginFailed(),
+  };
+}
+
+function isolate(manager = new MemoryManager()) {
+  const view = new LocalView();
+  const background: Promise<unknown>[] = [];
+  const pool = () => localPool(asManager(manager), view, new UsageBatch(60_000), (promise) => background.push(promise));
+  const pick = async (model: string, exclude: string[] = []) => (await pool().acquire({ model, exclude })).keyId;
+  return { manager, view, background, pool, pick };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  vi.setSystemTime(NOW);
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("an isolate's pool view", () => {
+  it("asks the manager once, then chooses keys itself, least recently used first", async () => {
+    const { manager, pick } = isolate();
+    const picks = [];
+    for (let i = 0; i < 6; i++) picks.push(await pick("m"));
+    expect(picks).toEqual(["a", "b", "c", "a", "b", "c"]);
+    expect(manager.calls).toEqual(["poolView"]);
+  });
+
+  it("refreshes in the background once the view is half a second old, and waits for a view older than a second", async () => {
+    const { manager, background, pick } = isolate();
+    await pick("m");
+    vi.setSystemTime(NOW + REFRESH_AFTER_MS + 1);
+    // A key was added meanwhile: the request still uses the view it has, and refreshes it behind.
+    manager.keys.push({ id: "d", position: 4, disabled: false, scope: "key:d" });
+    manager.version++;
+    let release: () => void = () => undefined;
+    manager.hold = new Promise((resolve) => (release = resolve));
+    expect(await pick("m", ["b", "c"])).toBe("a");
+    expect(background).toHaveLength(1);
+    release();
+    manager.hold = null;
+    await Promise.all(background);
+    expect(await pick("m", ["a", "b", "c"])).toBe("d");
+    expect(manager.calls).toEqual(["poolView", "poolView"]);
+
+    vi.setSystemTime(NOW + REFRESH_AFTER_MS + 1 + STALE_AFTER_MS + 1);
+    manager.keys[0]!.disabled = true;
+    manager.version++;
+    expect(await pick("m", ["b", "c", "d"])).toBeNull();
+    expect(manager.calls).toEqual(["poolView", "poolView", "poolView"]);
+  });
+
+  it("never hands out a key it saw fail again, even while the manager has not answered or an older view arrives", async () => {
+    const { manager, view, background, pool, pick } = isolate();
+    await pick("m");
+    let release: () => void = () => undefined;
+    manager.hold = new Promise((resolve) => (release = resolve));
+    // The retry does not wait for the manager to record the failure.
+    const retry = await pool().acquire({ model: "m", exclude: ["a"], failure: { keyId: "a", model: "m", fault: DAY_QUOTA } });
+    expect(retry.keyId).toBe("b");
+    expect(manager.calls).toEqual(["poolView", "recordFailure"]);
+    // Other requests of the isolate, while the manager records the failure.
+    for (let i = 0; i < 3; i++) expect(await pick("m")).not.toBe("a");
+    // A view the manager sent before the failure, arriving late, does not bring the key back.
+    view.apply({ stamp: { epoch: "e", version: 1 }, view: { keys: manager.keys, marks: [], quota: [] } }, NOW);
+    expect(await pick("m", ["b"])).toBe("c");
+    release();
+    await Promise.all(background);
+    for (let i = 0; i < 3; i++) expect(await pick("m")).not.toBe("a");
+    // Another model is not affected.
+    expect(await pick("other", ["b", "c"])).toBe("a");
+  });
+
+  it("caches the owners the manager names, and asks again only for resources it has not seen", async () => {
+    const { manager, pool } = isolate();
+    manager.owners = [{ name: "files/f1", keyId: "c", expiresAt: NOW + 60_000 }];
+    const acquire = () => pool().acquire({ model: "m", exclude: [], resources: ["files/f1"] });
+    expect(await acquire()).toEqual({ keyId: "c", pinned: true });
+    expect(await acquire()).toEqual({ keyId: "c", pinned: true });
+    expect(manager.calls).toEqual(["ownersOf"]);
+    // A resource nobody recorded leaves the choice free, and is asked about again next time.
+    expect(await pool().acquire({ model: "m", exclude: [], resources: ["files/f2"] })).toMatchObject({ pinned: false });
+    expect(manager.calls).toEqual(["ownersOf", "ownersOf"]);
+    // An owner is cached only until its record expires.
+    vi.setSystemTime(NOW + 60_000);
+    await acquire();
+    expect(manager.calls.at(-1)).toBe("ownersOf");
+  });
+
+  it("takes each usage batch's answer as a fresh view", async () => {
+    const { manager, background, pick } = isolate();
+    await pick("m");
+    vi.setSystemTime(NOW + 900);
+    const batch = new UsageBatch(0);
+    const view = new LocalView();
+    const withBatch = localPool(asManager(manager), view, batch, (promise) => background.push(promise));
+    await withBatch.recordUsage([{ keyId: "a", model: "m", promptTokens: 1, outputTokens: 1, at: NOW + 900 }]);
+    await Promise.all(background);
+    expect(view.age(Date.now())).toBe(0);
+    await withBatch.acquire({ model: "m", exclude: [] });
+    expect(manager.calls).toEqual(["poolView", "recordUsage"]);
+  });
+});

@@ -1,0 +1,194 @@
+import type { AcquireRequest, AttemptFailure, Lease, Ownership, UsageReport, ViewStamp, ViewUpdate } from "../key-pool";
+import { chooseKey, type Binding, type QuotaOracle } from "../key-store/choose-key";
+import { markFor } from "../key-store/cooldown";
+import { PoolState, type ViewMark } from "../key-store/pool-state";
+import { QuotaBook, quotaKey, type PendingSend } from "../key-store/quota-book";
+import { Recency } from "../key-store/recency";
+
+// One isolate's copy of the key manager's pool: keys, disables and marks as of the last
+// view the manager sent, plus what this isolate learned since. Requests choose keys
+// from it with the manager's own choice (choose-key.ts), so the common path awaits no
+// remote call. Runtime-neutral: any server that runs several processes can use it.
+
+/** A view older than this is refreshed in the background while it is still used. */
+export const REFRESH_AFTER_MS = 500;
+/** A view older than this is not trusted: the request waits for a fresh one. */
+export const STALE_AFTER_MS = 1_000;
+/** Owners cached per isolate; the oldest entry is dropped beyond this. */
+const MAX_OWNERS = 4_096;
+/**
+ * A request sent and never reported (a 5xx, a client error, a client that left) stops
+ * counting against its quota after this long; a stream still running then is rare.
+ */
+const PENDING_MAX_MS = 10 * 60_000;
+
+/** A request this isolate sent that the manager has not counted yet. */
+interface Sent extends PendingSend {
+  keyId: string;
+  /** Set once its usage report is on its way to the manager. */
+  delivering: boolean;
+}
+
+const markId = (keyId: string, model: string): string => `${keyId}\n${model}`;
+
+export class LocalView {
+  readonly #state = new PoolState();
+  readonly #recency = new Recency();
+  #stamp: ViewStamp | null = null;
+  /** When the manager was asked for the view now held (the view is at least that fresh). */
+  #askedAt = Number.NEGATIVE_INFINITY;
+  /** A background refresh is on its way. */
+  refreshing = false;
+  /** Resource name → its owner. Owners never change, so an entry is good until it expires. */
+  readonly #owners = new Map<string, Ownership>();
+  /** Marks this isolate learned from a failure that no view from the manager carries yet. */
+  readonly #learned = new Map<string, ViewMark>();
+  /** The manager's quota counts as of the view. */
+  readonly #quota = new QuotaBook();
+  /** Requests sent that the manager's counts do not hold yet, per quota scope and model. */
+  readonly #sent = new Map<string, Sent[]>();
+
+  get stamp(): ViewStamp | null {
+    return this.#stamp;
+  }
+
+  /** How old the view is; Infinity before the first one. */
+  age(now: number): number {
+    return now - this.#askedAt;
+  }
+
+  /** Takes a manager's answer to a call made at `askedAt`; an answer older than the view held is ignored. */
+  apply(update: ViewUpdate, askedAt: number): void {
+    const { stamp, view } = update;
+    const held = this.#stamp;
+    const sameEpoch = held !== null && held.epoch === stamp.epoch;
+    if (view === undefined) {
+      // "Unchanged since what you sent": still news if nothing newer arrived meanwhile.
+      if (sameEpoch && held.version === stamp.version) this.#askedAt = Math.max(this.#askedAt, askedAt);
+      return;
+    }
+    if (sameEpoch && stamp.version < held.version) return;
+    this.#state.load(view.keys, view.marks);
+    this.#quota.load(view.quota);
+    for (const mark of this.#learned.values()) this.#state.lengthen(mark.keyId, mark.model, mark.until);
+    this.#stamp = stamp;
+    this.#askedAt = sameEpoch && stamp.version === held.version ? Math.max(this.#askedAt, askedAt) : askedAt;
+  }
+
+  /** Applies a failure at once, so no request of this isolate picks that key again meanwhile. */
+  learn(failure: AttemptFailure, now: number): void {
+    const { keyId, model, fault } = failure;
+    if (fault.kind === "key-disabled") {
+      this.#state.disable(keyId);
+      return;
+    }
+    if (model === null) return;
+    // The refused request was not counted by Google.
+    const sent = this.#sent.get(quotaKey(this.#state.scopeOf(keyId), model));
+    const refused = sent?.findIndex((send) => send.keyId === keyId && !send.delivering) ?? -1;
+    if (refused >= 0) sent?.splice(refused, 1);
+    if (fault.kind === "quota-day" || fault.kind === "quota-minute") this.#quota.learn(this.#state.scopeOf(keyId), model, fault.limits ?? [], now);
+    const until = markFor(fault, undefined, now).until;
+    // A named quota is the whole group's, as the manager will record it.
+    const marked = fault.kind === "quota-unknown" ? [keyId] : this.#state.sharingQuota(keyId);
+    for (const member of marked) {
+      this.#learned.set(markId(member, model), { keyId: member, model, until });
+      this.#state.lengthen(member, model, until);
+    }
+  }
+
+  /** The manager has recorded this failure: its views carry the mark from now on. */
+  confirm(failure: AttemptFailure): void {
+    const { model } = failure;
+    if (model === null) return;
+    for (const member of this.#state.sharingQuota(failure.keyId)) this.#learned.delete(markId(member, model));
+  }
+
+  /** Usage reports on their way to the manager: the sends they count stop being this isolate's to count once it answered. */
+  delivering(reports: readonly UsageReport[]): Sent[] {
+    const taken: Sent[] = [];
+    for (const report of reports) {
+      const sent = this.#sent.get(quotaKey(this.#state.scopeOf(report.keyId), report.model));
+      const send = sent?.find((candidate) => candidate.keyId === report.keyId && !candidate.delivering);
+      if (send === undefined) continue;
+      send.delivering = true;
+      send.tokens = report.promptTokens;
+      taken.push(send);
+    }
+    return taken;
+  }
+
+  /** The manager counted these (or will never count them: the delivery failed). */
+  delivered(sends: readonly Sent[]): void {
+    const done = new Set(sends);
+    for (const [key, sent] of this.#sent) {
+      const left = sent.filter((send) => !done.has(send));
+      if (left.length === 0) this.#sent.delete(key);
+      else this.#sent.set(key, left);
+    }
+  }
+
+  /** Remembers owners the manager named that Google vouched for (a creation): those never change. */
+  cacheOwners(owners: readonly Ownership[]): void {
+    for (const owner of owners) {
+      if (owner.inferred === true) continue;
+      this.#owners.delete(owner.name);
+      this.#owners.set(owner.name, owner);
+      if (this.#owners.size > MAX_OWNERS) {
+        const oldest = this.#owners.keys().next().value;
+        if (oldest !== undefined) this.#owners.delete(oldest);
+      }
+    }
+  }
+
+  forgetOwners(names: readonly string[]): void {
+    for (const name of names) this.#owners.delete(name);
+  }
+
+  /**
+   * The cached owners of the request's resources, and the resources whose owner is not
+   * cached (only the manager knows whether anyone recorded one).
+   */
+  ownersOf(request: AcquireRequest, now: number): { owners: Ownership[]; uncached: string[] } {
+    const owners: Ownership[] = [];
+    const uncached: string[] = [];
+    for (const name of request.resources ?? []) {
+      const owner = this.#owners.get(name);
+      if (owner === undefined || owner.expiresAt <= now) uncached.push(name);
+      else owners.push(owner);
+    }
+    return { owners, uncached };
+  }
+
+  choose(request: AcquireRequest, binding: Binding, now: number): Lease {
+    this.#dropEnded(now);
+    const lease = chooseKey(this.#state, this.#recency, request, binding, now, this.#oracle(now));
+    if (lease.keyId !== null && request.model !== null) {
+      const key = quotaKey(this.#state.scopeOf(lease.keyId), request.model);
+      this.#sent.set(key, [...(this.#sent.get(key) ?? []), { keyId: lease.keyId, at: now, tokens: 0, delivering: false }]);
+    }
+    return lease;
+  }
+
+  #oracle(now: number): QuotaOracle {
+    const pending = (keyId: string, model: string) => this.#sent.get(quotaKey(this.#state.scopeOf(keyId), model)) ?? [];
+    return {
+      blockedUntil: (keyId, model) => this.#quota.blockedUntil(this.#state.scopeOf(keyId), model, now, pending(keyId, model)),
+      room: (keyId, model) => this.#quota.room(this.#state.scopeOf(keyId), model, now, pending(keyId, model)),
+    };
+  }
+
+  enabledKeys(): string[] {
+    return this.#state.enabledKeys();
+  }
+
+  #dropEnded(now: number): void {
+    for (const [id, mark] of this.#learned) if (mark.until <= now) this.#learned.delete(id);
+    for (const [key, sent] of this.#sent) {
+      if ((sent[0]?.at ?? now) > now - PENDING_MAX_MS) continue;
+      const left = sent.filter((send) => send.at > now - PENDING_MAX_MS);
+      if (left.length === 0) this.#sent.delete(key);
+      else this.#sent.set(key, left);
+    }
+  }
+}
