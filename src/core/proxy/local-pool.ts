@@ -1,6 +1,6 @@
 import type { AttemptFailure, KeyManager, KeyPool, KeyPoolAdmin, UsageReport } from "../key-pool";
 import { bindingOf } from "../key-store/choose-key";
-import { REFRESH_AFTER_MS, STALE_AFTER_MS, type LocalView } from "./local-view";
+import { RECHECK_AFTER_MS, REFRESH_AFTER_MS, STALE_AFTER_MS, type LocalView } from "./local-view";
 import type { StatSessions } from "../stats/session-store";
 import type { UsageBatch } from "./usage-batch";
 
@@ -45,8 +45,26 @@ export function localPool(manager: Manager, view: LocalView, batch: UsageBatch, 
     view.confirm(failure);
   };
 
+  /**
+   * A change made through this isolate shows in its own view at once (others learn it
+   * within a second). Not an addition: added keys serve once verified, which the manager
+   * does in the background; the view learns that like any other change.
+   */
+  const thenRefresh =
+    <A extends unknown[], R>(change: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const result = await change(...args);
+      await refresh();
+      return result;
+    };
+
   return {
     ...manager,
+    deleteKey: thenRefresh(manager.deleteKey),
+    disableKey: thenRefresh(manager.disableKey),
+    enableKey: thenRefresh(manager.enableKey),
+    verifyKey: thenRefresh(manager.verifyKey),
+    bulk: thenRefresh(manager.bulk),
     async acquire(request) {
       const now = Date.now();
       if (request.failure !== undefined) {
@@ -63,7 +81,13 @@ export function localPool(manager: Manager, view: LocalView, batch: UsageBatch, 
       } else {
         await fresh(now);
       }
-      return view.choose(request, bindingOf(request, owners), Date.now());
+      const binding = bindingOf(request, owners);
+      const lease = view.choose(request, binding, Date.now());
+      // Before a client is told no key is left, the manager's latest word: a key may have
+      // been added, enabled or freed since the view was taken.
+      if (lease.keyId !== null || view.age(Date.now()) <= RECHECK_AFTER_MS) return lease;
+      await refresh();
+      return view.choose(request, binding, Date.now());
     },
     recordUsage: async (reports) => batch.add(reports, send, waitUntil),
     recordOwnership: (entries) => manager.recordOwnership(entries),
@@ -84,13 +108,7 @@ export function localPool(manager: Manager, view: LocalView, batch: UsageBatch, 
       await batch.flush(send);
       return manager.listKeys(query);
     },
-    async reset(scope, role) {
-      await manager.reset(scope, role);
-      await refresh();
-    },
-    async setLimit(setting) {
-      await manager.setLimit(setting);
-      await refresh();
-    },
+    reset: thenRefresh(manager.reset),
+    setLimit: thenRefresh(manager.setLimit),
   };
 }

@@ -12,6 +12,8 @@ import { Recency } from "../key-store/recency";
 
 /** A view older than this is refreshed in the background while it is still used. */
 export const REFRESH_AFTER_MS = 500;
+/** A refusal (no key left) from a view older than this is checked against a fresh one first. */
+export const RECHECK_AFTER_MS = 100;
 /** A view older than this is not trusted: the request waits for a fresh one. */
 export const STALE_AFTER_MS = 1_000;
 /** Owners cached per isolate; the oldest entry is dropped beyond this. */
