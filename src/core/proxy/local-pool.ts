@@ -46,25 +46,25 @@ export function localPool(manager: Manager, view: LocalView, batch: UsageBatch, 
   };
 
   /**
-   * A change made through this isolate shows in its own view at once (others learn it
-   * within a second). Not an addition: added keys serve once verified, which the manager
-   * does in the background; the view learns that like any other change.
+   * A change made through this isolate shows in its own view from the next request on
+   * (others learn it within a second): that request waits for a view taken after it.
    */
-  const thenRefresh =
+  const afterChange =
     <A extends unknown[], R>(change: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
       const result = await change(...args);
-      await refresh();
+      view.invalidate(Date.now());
       return result;
     };
 
   return {
     ...manager,
-    deleteKey: thenRefresh(manager.deleteKey),
-    disableKey: thenRefresh(manager.disableKey),
-    enableKey: thenRefresh(manager.enableKey),
-    verifyKey: thenRefresh(manager.verifyKey),
-    bulk: thenRefresh(manager.bulk),
+    addKeys: afterChange(manager.addKeys),
+    deleteKey: afterChange(manager.deleteKey),
+    disableKey: afterChange(manager.disableKey),
+    enableKey: afterChange(manager.enableKey),
+    verifyKey: afterChange(manager.verifyKey),
+    bulk: afterChange(manager.bulk),
     async acquire(request) {
       const now = Date.now();
       if (request.failure !== undefined) {
@@ -108,7 +108,7 @@ export function localPool(manager: Manager, view: LocalView, batch: UsageBatch, 
       await batch.flush(send);
       return manager.listKeys(query);
     },
-    reset: thenRefresh(manager.reset),
-    setLimit: thenRefresh(manager.setLimit),
+    reset: afterChange(manager.reset),
+    setLimit: afterChange(manager.setLimit),
   };
 }

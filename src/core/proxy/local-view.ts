@@ -39,6 +39,8 @@ export class LocalView {
   #stamp: ViewStamp | null = null;
   /** When the manager was asked for the view now held (the view is at least that fresh). */
   #askedAt = Number.NEGATIVE_INFINITY;
+  /** Answers to calls made before this do not count as fresh (a change was made since). */
+  #invalidatedAt = Number.NEGATIVE_INFINITY;
   /** A background refresh is on its way. */
   refreshing = false;
   /** Resource name → its owner. Owners never change, so an entry is good until it expires. */
@@ -59,8 +61,15 @@ export class LocalView {
     return now - this.#askedAt;
   }
 
+  /** This isolate changed the pool: the next request waits for a view taken after the change. */
+  invalidate(now: number): void {
+    this.#askedAt = Number.NEGATIVE_INFINITY;
+    this.#invalidatedAt = now;
+  }
+
   /** Takes a manager's answer to a call made at `askedAt`; an answer older than the view held is ignored. */
-  apply(update: ViewUpdate, askedAt: number): void {
+  apply(update: ViewUpdate, given: number): void {
+    const askedAt = given < this.#invalidatedAt ? Number.NEGATIVE_INFINITY : given;
     const { stamp, view } = update;
     const held = this.#stamp;
     const sameEpoch = held !== null && held.epoch === stamp.epoch;
