@@ -147,6 +147,8 @@ export interface PoolView {
   marks: ViewMark[];
   /** Counts of the quota scopes and models with a known limit. */
   quota: QuotaEntry[];
+  /** Disabled keys by who disabled them: the 503 for a pool with none enabled says where to act. */
+  disabled: DisabledCounts;
 }
 
 /** Sent back on every manager call: the view itself only when `known` is out of date. */

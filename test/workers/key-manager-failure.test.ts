@@ -34,7 +34,7 @@ async function harness(misbehaviour: Misbehaviour): Promise<Harness> {
   let calls = 0;
   const update: ViewUpdate = {
     stamp: { epoch: "test", version: 1 },
-    view: { keys: keyRing.keys.map(({ id, position }) => ({ id, position, disabled: false, scope: `key:${id}` })), marks: [], quota: [] },
+    view: { keys: keyRing.keys.map(({ id, position }) => ({ id, position, disabled: false, scope: `key:${id}` })), marks: [], quota: [], disabled: {} },
   };
   const view = misbehaviour.view ?? (async () => undefined);
   const keyManager: KeyManager & KeyPoolAdmin & StatSessions = {

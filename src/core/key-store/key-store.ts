@@ -152,7 +152,7 @@ export class KeyStore {
     if (known !== null && known.epoch === stamp.epoch && known.version === stamp.version) return { stamp };
     return {
       stamp,
-      view: { keys: this.#state.keys().map((key) => ({ ...key })), marks: this.#state.marks(now), quota: this.#quota.entries(now, true) },
+      view: { keys: this.#state.keys().map((key) => ({ ...key })), marks: this.#state.marks(now), quota: this.#quota.entries(now, true), disabled: this.changes.disabledCounts() },
     };
   }
 

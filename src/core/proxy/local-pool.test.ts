@@ -25,7 +25,7 @@ class MemoryManager {
   hold: Promise<void> | null = null;
 
   #update(): ViewUpdate {
-    return { stamp: { epoch: "e", version: this.version }, view: { keys: this.keys.map((key) => ({ ...key })), marks: [...this.marks], quota: [] } };
+    return { stamp: { epoch: "e", version: this.version }, view: { keys: this.keys.map((key) => ({ ...key })), marks: [...this.marks], quota: [], disabled: {} } };
   }
 
   async recordFailure(failure: AttemptFailure): Promise<ViewUpdate> {
@@ -149,7 +149,7 @@ describe("an isolate's pool view", () => {
     // Other requests of the isolate, while the manager records the failure.
     for (let i = 0; i < 3; i++) expect(await pick("m")).not.toBe("a");
     // A view the manager sent before the failure, arriving late, does not bring the key back.
-    view.apply({ stamp: { epoch: "e", version: 1 }, view: { keys: manager.keys, marks: [], quota: [] } }, NOW);
+    view.apply({ stamp: { epoch: "e", version: 1 }, view: { keys: manager.keys, marks: [], quota: [], disabled: {} } }, NOW);
     expect(await pick("m", ["b"])).toBe("c");
     release();
     await Promise.all(background);

@@ -1,4 +1,4 @@
-import type { AcquireRequest, AttemptFailure, Lease, Ownership, UsageReport, ViewStamp, ViewUpdate } from "../key-pool";
+import type { AcquireRequest, AttemptFailure, DisabledCounts, Lease, Ownership, UsageReport, ViewStamp, ViewUpdate } from "../key-pool";
 import { chooseKey, type Binding, type QuotaOracle } from "../key-store/choose-key";
 import { markFor } from "../key-store/cooldown";
 import { PoolState, type ViewMark } from "../key-store/pool-state";
@@ -51,6 +51,8 @@ export class LocalView {
   readonly #quota = new QuotaBook();
   /** Requests sent that the manager's counts do not hold yet, per quota scope and model. */
   readonly #sent = new Map<string, Sent[]>();
+  /** Who disabled the keys the view holds disabled, as of the last view. */
+  #disabled: DisabledCounts = {};
 
   get stamp(): ViewStamp | null {
     return this.#stamp;
@@ -81,6 +83,7 @@ export class LocalView {
     if (sameEpoch && stamp.version < held.version) return;
     this.#state.load(view.keys, view.marks);
     this.#quota.load(view.quota);
+    this.#disabled = view.disabled;
     for (const mark of this.#learned.values()) this.#state.lengthen(mark.keyId, mark.model, mark.until);
     this.#stamp = stamp;
     this.#askedAt = sameEpoch && stamp.version === held.version ? Math.max(this.#askedAt, askedAt) : askedAt;
@@ -174,6 +177,7 @@ export class LocalView {
   choose(request: AcquireRequest, binding: Binding, now: number): Lease {
     this.#dropEnded(now);
     const lease = chooseKey(this.#state, this.#recency, request, binding, now, this.#oracle(now));
+    if (lease.keyId === null && lease.cause === "disabled") return { ...lease, disabled: this.#disabled };
     if (lease.keyId !== null && request.model !== null) {
       const key = quotaKey(this.#state.scopeOf(lease.keyId), request.model);
       this.#sent.set(key, [...(this.#sent.get(key) ?? []), { keyId: lease.keyId, at: now, tokens: 0, delivering: false }]);

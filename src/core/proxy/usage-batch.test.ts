@@ -13,7 +13,7 @@ import { UsageBatch } from "./usage-batch";
 function recordingPool(fail = false) {
   const events: string[] = [];
   const batches: UsageReport[][] = [];
-  const update: ViewUpdate = { stamp: { epoch: "e", version: 1 }, view: { keys: [], marks: [], quota: [] } };
+  const update: ViewUpdate = { stamp: { epoch: "e", version: 1 }, view: { keys: [], marks: [], quota: [], disabled: {} } };
   const pool: KeyManager & KeyPoolAdmin & StatSessions = {
     ...idlePool(),
     poolView: async () => update,
