@@ -10,7 +10,7 @@ import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
 import { generatedPoolKeys, leakedKeyFragments, proxyToken } from "../setup/test-keys.ts";
 import { backfillHistory } from "./support/backfill-history.ts";
 import { seedPool, type PoolPlan } from "./support/seed-pool.ts";
-import { hasCjkFont, keyRow, launchChromium, modelRow, openKey, watch } from "./support/stat-page.ts";
+import { desktopContext, hasCjkFont, keyRow, launchChromium, modelRow, openKey, watch } from "./support/stat-page.ts";
 
 // /stat with a pool of 300 keys (API_KEYS) after a busy day: most keys out of quota for
 // one model, a few cooling on another, some that Google calls invalid. The page must
@@ -122,7 +122,7 @@ beforeAll(async () => {
   proxy = await startProxy(options);
 
   browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "light", locale: "en-US" });
+  context = await desktopContext(browser);
   page = await signIn(context, ADMIN_TOKEN);
 }, 240_000);
 
@@ -233,7 +233,7 @@ describe("/stat with 300 keys", () => {
     await page.screenshot({ path: "test-results/stat-page-300-dark.png", fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1500 } });
     await page.emulateMedia({ colorScheme: "light" });
 
-    const zhContext = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "light", locale: "zh-CN" });
+    const zhContext = await desktopContext(browser, "zh-CN");
     const zh = await signIn(zhContext, ADMIN_TOKEN);
     expect(await zh.locator("#health-heading").textContent()).toBe(zhCN.healthHeading);
     expect(await zh.locator("#key-table th.status-col").textContent()).toBe(zhCN.colStatus);

@@ -10,7 +10,7 @@ import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts"
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
 import { leakedKeys, poolKeys, proxyToken } from "../setup/test-keys.ts";
 import { backfillHistory } from "./support/backfill-history.ts";
-import { keyRow, launchChromium, modelRow, openKey, watch } from "./support/stat-page.ts";
+import { desktopContext, keyRow, launchChromium, modelRow, openKey, watch } from "./support/stat-page.ts";
 
 // /stat in a real browser (Debian's Chromium) against the proxy as users run it
 // (`wrangler dev`), after traffic that exhausts, cools and disables keys — with hostile
@@ -116,7 +116,7 @@ beforeAll(async () => {
   proxy = await startProxy({ upstreamOrigin: upstream.origin, keys: poolKeys, proxyToken, persistTo });
 
   browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "light", locale: "en-US" });
+  context = await desktopContext(browser);
   page = await context.newPage();
   watch(page, seen);
 }, 240_000);
@@ -260,7 +260,7 @@ describe("/stat in a browser", () => {
   });
 
   it("speaks Simplified Chinese to a zh-CN browser, and switches language on request, remembered across reloads", async () => {
-    const zhContext = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "light", locale: "zh-CN" });
+    const zhContext = await desktopContext(browser, "zh-CN");
     const zh = await zhContext.newPage();
     watch(zh, seen);
     await zh.goto(`${proxy.origin}/stat`);

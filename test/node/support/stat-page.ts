@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 
 // What the /stat browser tests share: where things are on the page (the key table's rows,
 // a key's detail opened from its row, a model's row in that detail), what the browser
@@ -11,6 +11,11 @@ export function launchChromium(): Promise<Browser> {
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
   });
+}
+
+/** The desktop the README pictures are taken on: 1280×900, light, in `locale` (English by default). */
+export function desktopContext(browser: Browser, locale = "en-US"): Promise<BrowserContext> {
+  return browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "light", locale });
 }
 
 /** What a page showed (dialogs) and complained about (script errors, console errors). */
