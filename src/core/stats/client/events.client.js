@@ -18,6 +18,7 @@ export function createEvents(ctx) {
   let before = null;
   let next = null;
   let loading = null;
+  let changedWhileLoading = false;
   let keyTimer = 0;
   /** Events whose whole message the user opened (long ones show two lines until clicked). */
   const open = new Set();
@@ -81,8 +82,22 @@ export function createEvents(ctx) {
     }
   }
 
+  /**
+   * One load at a time. A filter changed while one runs (an auto-refresh, say) loads again
+   * once it ends: that load asked with the old filters, and its answer must not be the last word.
+   */
   function reload() {
-    loading ??= load().finally(() => (loading = null));
+    if (loading !== null) {
+      changedWhileLoading = true;
+      return loading;
+    }
+    loading = load().finally(() => {
+      loading = null;
+      if (changedWhileLoading) {
+        changedWhileLoading = false;
+        void reload();
+      }
+    });
     return loading;
   }
 
