@@ -77,6 +77,10 @@ function routes(): Hono<AppEnv> {
     }),
   );
 
+  // For container health checks and load balancers: answers without a token and without
+  // touching the key manager, so a busy or stuck pool never gets the server restarted.
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+
   // Browser clients of the API may call from any origin (the preflight reflects the
   // requested headers, x-goog-api-key and x-stainless-* included); /stat and /api/* stay same-origin.
   app.use("*", async (c, next) => {

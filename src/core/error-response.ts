@@ -26,7 +26,7 @@ const OPENAI_TYPE: Record<number, string> = {
 
 export interface ProxyErrorOptions {
   /** Extra response headers (Retry-After and friends). */
-  headers?: HeadersInit;
+  headers?: ResponseInit["headers"];
   /** A short machine-readable code for OpenAI-style bodies; Gemini bodies use the status name. */
   code?: string;
   /** `google.rpc` detail objects for Gemini-style bodies (RetryInfo, QuotaFailure, …), as Google sends them. */

@@ -1,0 +1,25 @@
+// Workers keep an invocation alive for what it hands waitUntil (usage counts, failure
+// reports, the verification batches). On Node nothing would wait for that work when the
+// process is asked to stop, so it is tracked here and drained before the database closes:
+// that is what makes a clean shutdown lose no usage a response already stood for.
+
+export class BackgroundWork {
+  readonly #pending = new Set<Promise<unknown>>();
+
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  /** Tracks `promise` until it settles; its rejection is the work's own business (logged, not thrown). */
+  readonly add = (promise: Promise<unknown>): void => {
+    const tracked = promise
+      .catch((error: unknown) => console.error(`Background work failed: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => this.#pending.delete(tracked));
+    this.#pending.add(tracked);
+  };
+
+  /** Waits until no work is left, including work that the work still running starts. */
+  async drain(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+}

@@ -1,0 +1,30 @@
+import { loadEnvFile, readSettings } from "./node-env";
+import { startServer } from "./server";
+import { reasonOf, StartupFault } from "./startup-fault";
+
+// `node dist/node/server.mjs`: the proxy as a plain Node server. A fault at start is one
+// line on stderr saying what to fix, and a non-zero exit; SIGTERM or SIGINT stop it
+// cleanly (requests in flight finish, usage lands, the database closes) with exit 0.
+
+async function main(): Promise<void> {
+  loadEnvFile();
+  const server = await startServer(readSettings());
+  console.log(server.banner);
+  const shutdown = (signal: string): void => {
+    console.log(`${signal}: finishing requests in flight, then stopping.`);
+    server.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`Shutdown failed: ${reasonOf(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.once("SIGINT", () => shutdown("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof StartupFault ? error.message : `Cannot start the proxy: ${reasonOf(error)}`);
+  process.exit(error instanceof StartupFault ? 2 : 1);
+});

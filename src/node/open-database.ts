@@ -1,0 +1,101 @@
+import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { SCHEMA_VERSION } from "../core/key-store/migrations";
+import { reasonOf, StartupFault } from "./startup-fault";
+
+// The pool's SQLite file under DATA_DIR. Every check that can refuse to start runs before
+// the first write, so a database this build must not touch (damaged, or from a newer
+// version) is left exactly as it was found.
+
+export const DATABASE_FILE = "pool.sqlite";
+
+export interface OpenedDatabase {
+  db: DatabaseSync;
+  path: string;
+  /** False when this start created the file. */
+  existed: boolean;
+}
+
+function ensureWritableDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    throw new StartupFault(
+      `DATA_DIR ${dir} is not a writable directory (${reasonOf(error)}): create it or point DATA_DIR at one this user (uid ${process.getuid?.() ?? "?"}) may write to.`,
+    );
+  }
+}
+
+/** The schema version a database was left at; 0 for a new, empty file. Reads only. */
+function storedVersion(db: DatabaseSync): number {
+  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_meta'").get();
+  if (table === undefined) return 0;
+  const row = db.prepare("SELECT value FROM schema_meta WHERE name = 'version'").get() as { value?: unknown } | undefined;
+  return typeof row?.value === "number" ? row.value : 0;
+}
+
+/** Problems SQLite can see without reading every row; the tables are small, so this costs milliseconds. */
+function checkIntact(db: DatabaseSync): void {
+  const problems = (db.prepare("PRAGMA quick_check").all() as { quick_check: string }[]).map((row) => row.quick_check);
+  if (problems.length !== 1 || problems[0] !== "ok") throw new Error(problems.slice(0, 3).join("; "));
+}
+
+/** SQLITE_BUSY: another process holds the file. */
+function isLocked(error: unknown): boolean {
+  return error instanceof Error && /database is locked|SQLITE_BUSY/i.test(error.message);
+}
+
+function lockedFault(path: string): StartupFault {
+  return new StartupFault(`The database ${path} is in use by another process (another proxy on the same DATA_DIR?): stop it, or give this one its own DATA_DIR.`);
+}
+
+export function openDatabase(dataDir: string): OpenedDatabase {
+  const dir = resolve(dataDir);
+  ensureWritableDir(dir);
+  const path = join(dir, DATABASE_FILE);
+  const existed = existsSync(path);
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(path);
+  } catch (error) {
+    throw new StartupFault(`Cannot open the database ${path} (${reasonOf(error)}): check its permissions, or move it aside to start with an empty pool.`);
+  }
+  try {
+    // The process is the pool's single source of truth: it keeps the file locked while it
+    // runs, so a second server on the same DATA_DIR fails here instead of forking the state.
+    // (Set before the first read, so WAL needs no shared memory either.)
+    db.exec("PRAGMA locking_mode = EXCLUSIVE");
+    let version: number;
+    try {
+      version = storedVersion(db);
+      checkIntact(db);
+    } catch (error) {
+      if (isLocked(error)) throw lockedFault(path);
+      throw new StartupFault(
+        `The database ${path} is damaged or not a database (${reasonOf(error)}): restore it from a backup, or move it aside to start with an empty pool.`,
+      );
+    }
+    if (version > SCHEMA_VERSION) {
+      throw new StartupFault(
+        `The database ${path} has schema version ${version}, newer than this build knows (${SCHEMA_VERSION}): run the newer version of the proxy that wrote it.`,
+      );
+    }
+    // WAL: readers never wait for the writer and a commit is one append. NORMAL syncs at
+    // checkpoints: a crash of the process loses nothing committed, a power cut at most
+    // the last moments, like the Durable Object's own write coalescing.
+    try {
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = NORMAL");
+      // Takes the write lock now, and keeps it, rather than at the first request.
+      db.exec("BEGIN IMMEDIATE; COMMIT");
+    } catch (error) {
+      throw isLocked(error) ? lockedFault(path) : error;
+    }
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return { db, path, existed };
+}

@@ -1,0 +1,147 @@
+import { createAdaptorServer, type Http2Bindings, type HttpBindings } from "@hono/node-server";
+import { existsSync } from "node:fs";
+import type { Server } from "node:http";
+import { join, resolve } from "node:path";
+import type { DatabaseSync } from "node:sqlite";
+import { createApp } from "../core/app";
+import { readConfig } from "../core/config";
+import { keyRingFor, type KeyRing } from "../core/key-ring";
+import type { SqlRunner } from "../core/key-store/sql";
+import { PoolManager } from "../core/pool-manager";
+import { RefreshableKeyRing } from "../core/ring-refresh";
+import type { RuntimeServices } from "../core/services";
+import { BackgroundWork } from "./background-work";
+import { scheduleDailyReset } from "./daily-reset";
+import { listen } from "./listen";
+import { LiveSockets } from "./live-runtime";
+import type { NodeSettings } from "./node-env";
+import { DATABASE_FILE, openDatabase } from "./open-database";
+import { sqliteRunner, sqliteTransaction } from "./sql-runner";
+import { StartupFault } from "./startup-fault";
+import { upgradeHandler } from "./upgrade";
+import { verificationRunner, type VerificationRunner } from "./verification-runner";
+
+// The proxy as one Node process: the same app as on Workers, with the pool manager (the
+// Durable Object there) in-process over node:sqlite. One process is the single source of
+// truth: the store is synchronous and the process single-threaded, so every state change
+// is atomic, as within the Durable Object. The app's isolate view (local-pool.ts) works
+// unchanged: its calls to the manager are plain async calls instead of RPC.
+
+/** How long a shutdown lets requests in flight finish before it cuts their connections. */
+const SHUTDOWN_GRACE_MS = 25_000;
+/** Live sessions are told to reconnect; they get this long to close cleanly. */
+const LIVE_CLOSE_MS = 2_000;
+
+export interface RunningServer {
+  /** http://HOST:PORT */
+  url: string;
+  /** The startup line: URL, keys, whether the proxy is open. */
+  banner: string;
+  /** Stops accepting, finishes requests in flight and background work, closes the database. */
+  stop(): Promise<void>;
+}
+
+const MISSING_KEYS =
+  "API_KEYS is not set: set API_KEYS to your Gemini API keys, comma-separated, in the environment or in .env (a pool of keys added at runtime needs it only for its first start).";
+
+function runtimeKeyCount(sql: SqlRunner): number {
+  if (sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runtime_secrets'").length === 0) return 0;
+  return sql<{ n: number }>("SELECT COUNT(*) AS n FROM runtime_secrets")[0]?.n ?? 0;
+}
+
+interface Pool {
+  db: DatabaseSync;
+  manager: PoolManager;
+  runner: VerificationRunner;
+}
+
+/** Opens the database and the manager over it; refuses a pool without keys before writing anything. */
+async function openPool(settings: NodeSettings, envRing: KeyRing, background: BackgroundWork): Promise<Pool> {
+  const { db } = openDatabase(settings.dataDir);
+  let manager: PoolManager | undefined;
+  const runner = verificationRunner(() => (manager === undefined ? Promise.resolve(false) : manager.verificationBatch()), background.add);
+  try {
+    const sql = sqliteRunner(db);
+    if (envRing.keys.length === 0 && runtimeKeyCount(sql) === 0) throw new StartupFault(MISSING_KEYS);
+    manager = new PoolManager({ sql, transaction: sqliteTransaction(db), envRing, config: readConfig(settings.env), wake: runner.wake });
+    // A job the last run left unfinished goes on, as the Durable Object's stored alarm would.
+    if ((await manager.verification())?.running === true) await runner.wake();
+    return { db, manager, runner };
+  } catch (error) {
+    runner.stop();
+    db.close();
+    throw error;
+  }
+}
+
+function urlOf(host: string, port: number): string {
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+function bannerOf(url: string, keys: number, open: boolean): string {
+  const access = open
+    ? "OPEN: PROXY_API_KEY is not set, so anyone who can reach it can spend your Gemini quota"
+    : "clients must present PROXY_API_KEY";
+  return `Ready on ${url} · ${keys} pool key${keys === 1 ? "" : "s"} · ${access}`;
+}
+
+export async function startServer(settings: NodeSettings): Promise<RunningServer> {
+  const config = readConfig(settings.env);
+  const envRing = await keyRingFor(settings.env.API_KEYS);
+  if (envRing.keys.length === 0 && !existsSync(join(resolve(settings.dataDir), DATABASE_FILE))) throw new StartupFault(MISSING_KEYS);
+
+  const background = new BackgroundWork();
+  const { db, manager, runner } = await openPool(settings, envRing, background);
+  const app = createApp();
+  const live = new LiveSockets();
+  const services: RuntimeServices = {
+    config,
+    keyRing: new RefreshableKeyRing(envRing),
+    keyManager: manager,
+    waitUntil: background.add,
+    log: (entry) => {
+      if (config.logRequests) console.log(JSON.stringify(entry));
+    },
+  };
+
+  const server = createAdaptorServer({
+    fetch: (request: Request, { incoming }: HttpBindings | Http2Bindings) => {
+      // What the login limit counts per client: on Workers Cloudflare sets it, and a client cannot.
+      request.headers.set("cf-connecting-ip", incoming.socket.remoteAddress ?? "unknown");
+      return app.fetch(request, { services });
+    },
+  }) as Server;
+  server.on("upgrade", upgradeHandler(live, (request, runtime) => app.fetch(request, { services: { ...services, live: runtime } })));
+
+  let port: number;
+  try {
+    port = await listen(server, settings.host, settings.port);
+  } catch (error) {
+    runner.stop();
+    db.close();
+    throw error;
+  }
+  const daily = scheduleDailyReset(() => background.add(manager.reset("day")));
+  const keys = envRing.keys.length + ((await manager.runtimeKeys())?.keys.length ?? 0);
+  const url = urlOf(settings.host, port);
+
+  let stopping: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    const closed = new Promise<void>((done) => server.close(() => done()));
+    server.closeIdleConnections();
+    await live.closeAll(LIVE_CLOSE_MS);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([closed, new Promise<void>((done) => (timer = setTimeout(done, SHUTDOWN_GRACE_MS)))]);
+    clearTimeout(timer);
+    server.closeAllConnections();
+    daily.stop();
+    runner.stop();
+    await background.drain();
+    db.close();
+  };
+  return {
+    url,
+    banner: bannerOf(url, keys, config.proxyTokens.length === 0),
+    stop: () => (stopping ??= stop()),
+  };
+}

@@ -1,0 +1,46 @@
+import { STATUS_CODES, type IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import type { LiveSockets } from "./live-runtime";
+
+// Node hands a WebSocket upgrade to the server's `upgrade` event instead of its request
+// handler. The request goes through the same app (authentication, routing, errors);
+// when the app accepted the socket the handshake completes, and otherwise its answer (a
+// 401 in the Gemini style, a 404, …) is written to the raw socket as a plain response.
+
+export type UpgradeFetch = (request: Request, live: ReturnType<LiveSockets["forUpgrade"]>["runtime"]) => Promise<Response>;
+
+function upgradeRequest(incoming: IncomingMessage): Request {
+  const headers = new Headers();
+  for (let i = 0; i + 1 < incoming.rawHeaders.length; i += 2) headers.append(incoming.rawHeaders[i] ?? "", incoming.rawHeaders[i + 1] ?? "");
+  headers.set("cf-connecting-ip", incoming.socket.remoteAddress ?? "unknown");
+  return new Request(new URL(incoming.url ?? "/", `http://${incoming.headers.host ?? "localhost"}`), { headers });
+}
+
+async function writeResponse(socket: Duplex, response: Response): Promise<void> {
+  const body = Buffer.from(await response.arrayBuffer());
+  const lines = [`HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ""}`];
+  response.headers.forEach((value, name) => {
+    if (name !== "content-length" && name !== "connection" && name !== "transfer-encoding") lines.push(`${name}: ${value}`);
+  });
+  lines.push(`content-length: ${body.length}`, "connection: close");
+  socket.end(Buffer.concat([Buffer.from(lines.join("\r\n") + "\r\n\r\n"), body]));
+}
+
+/** The server's `upgrade` listener. */
+export function upgradeHandler(live: LiveSockets, fetch: UpgradeFetch) {
+  return (incoming: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on("error", () => socket.destroy());
+    if (incoming.headers.upgrade?.toLowerCase() !== "websocket") {
+      socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+      return;
+    }
+    const { runtime, accepted } = live.forUpgrade();
+    fetch(upgradeRequest(incoming), runtime)
+      .then(async (response) => {
+        const socketAccepted = accepted();
+        if (socketAccepted !== undefined) live.complete(socketAccepted, incoming, socket, head);
+        else await writeResponse(socket, response);
+      })
+      .catch(() => socket.destroy());
+  };
+}
