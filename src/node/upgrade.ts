@@ -13,7 +13,8 @@ function upgradeRequest(incoming: IncomingMessage): Request {
   const headers = new Headers();
   for (let i = 0; i + 1 < incoming.rawHeaders.length; i += 2) headers.append(incoming.rawHeaders[i] ?? "", incoming.rawHeaders[i + 1] ?? "");
   headers.set("cf-connecting-ip", incoming.socket.remoteAddress ?? "unknown");
-  return new Request(new URL(incoming.url ?? "/", `http://${incoming.headers.host ?? "localhost"}`), { headers });
+  // Concatenated, not resolved: a path such as `//ws/…` (the Gemini SDK's, after a base URL) is no host.
+  return new Request(`http://${incoming.headers.host ?? "localhost"}${incoming.url ?? "/"}`, { headers });
 }
 
 async function writeResponse(socket: Duplex, response: Response): Promise<void> {
