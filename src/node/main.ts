@@ -9,7 +9,6 @@ import { reasonOf, StartupFault } from "./startup-fault";
 async function main(): Promise<void> {
   loadEnvFile();
   const server = await startServer(readSettings());
-  console.log(server.banner);
   const shutdown = (signal: string): void => {
     console.log(`${signal}: finishing requests in flight, then stopping.`);
     server.stop().then(
@@ -22,6 +21,8 @@ async function main(): Promise<void> {
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
+  // Last: whoever waits for this line may signal the server at once.
+  console.log(server.banner);
 }
 
 main().catch((error: unknown) => {

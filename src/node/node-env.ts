@@ -28,7 +28,7 @@ export function loadEnvFile(path = ".env"): void {
 function portOf(raw: string | undefined): number {
   if (raw === undefined || raw === "") return DEFAULT_PORT;
   const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new StartupFault(`PORT=${raw} is not a port number: set PORT to 1-65535 (default ${DEFAULT_PORT}).`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new StartupFault(`PORT=${raw} is not a port number: set PORT to 1-65535 (default ${DEFAULT_PORT}; 0 picks a free one).`);
   return port;
 }
 

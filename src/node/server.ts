@@ -29,6 +29,7 @@ import { verificationRunner, type VerificationRunner } from "./verification-runn
 
 /** How long a shutdown lets requests in flight finish before it cuts their connections. */
 const SHUTDOWN_GRACE_MS = 25_000;
+const IDLE_SWEEP_MS = 50;
 /** Live sessions are told to reconnect; they get this long to close cleanly. */
 const LIVE_CLOSE_MS = 2_000;
 
@@ -128,11 +129,14 @@ export async function startServer(settings: NodeSettings): Promise<RunningServer
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     const closed = new Promise<void>((done) => server.close(() => done()));
-    server.closeIdleConnections();
+    // close() ends only the connections idle at that moment; a keep-alive connection whose
+    // request finishes later would otherwise hold the shutdown for its idle timeout.
+    const sweeper = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
     await live.closeAll(LIVE_CLOSE_MS);
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([closed, new Promise<void>((done) => (timer = setTimeout(done, SHUTDOWN_GRACE_MS)))]);
     clearTimeout(timer);
+    clearInterval(sweeper);
     server.closeAllConnections();
     daily.stop();
     runner.stop();

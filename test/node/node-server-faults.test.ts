@@ -1,0 +1,144 @@
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SCHEMA_VERSION } from "../../src/core/key-store/migrations.ts";
+import { buildNodeServer, spawnNodeServer, startNodeServer, withoutVars } from "../setup/node-server.ts";
+import { poolKeys, proxyToken } from "../setup/test-keys.ts";
+
+// Every way the Node server can be unable to start ends the same way: a non-zero exit,
+// one line on stderr that names what to fix, and the operator's data exactly as it was.
+
+let work: string;
+
+beforeAll(() => {
+  buildNodeServer();
+  work = mkdtempSync(join(tmpdir(), "node-faults-"));
+});
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function freshDir(name: string): string {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Every file under `dir` with a hash of its bytes: what "untouched" is compared on. */
+function contents(dir: string): Record<string, string> {
+  if (!existsSync(dir)) return {};
+  return Object.fromEntries(
+    readdirSync(dir, { recursive: true, encoding: "utf8" })
+      .sort()
+      .map((name) => [name, createHash("sha256").update(readFileSync(join(dir, name))).digest("hex")]),
+  );
+}
+
+const baseEnv = (dataDir: string): Record<string, string> => ({
+  API_KEYS: poolKeys.slice(0, 2).join(","),
+  PROXY_API_KEY: proxyToken,
+  DATA_DIR: dataDir,
+  HOST: "127.0.0.1",
+  PORT: "0",
+  LOG_REQUESTS: "false",
+});
+
+/** Starts the server, expects it to refuse: the one stderr line it printed. */
+async function refusal(env: Record<string, string>, cwd: string): Promise<string> {
+  const run = spawnNodeServer(env, cwd);
+  const code = await run.exited;
+  expect(code, run.stdout() + run.stderr()).not.toBe(0);
+  expect(run.stdout()).not.toContain("Ready on");
+  const lines = run.stderr().trim().split("\n");
+  expect(lines, run.stderr()).toHaveLength(1);
+  return lines[0]!;
+}
+
+/** A database a previous run left, with the keys of `env` in it; its files once the server stopped. */
+async function previousRun(dataDir: string, cwd: string): Promise<void> {
+  const server = await startNodeServer(baseEnv(dataDir), cwd);
+  expect(await server.stop()).toBe(0);
+}
+
+describe("Node server start-up faults", () => {
+  it("refuses a DATA_DIR that cannot be a writable directory, and leaves the file in its way alone", async () => {
+    const dir = freshDir("not-a-dir");
+    const blocker = join(dir, "data");
+    writeFileSync(blocker, "my notes");
+    const line = await refusal(baseEnv(join(blocker, "pool")), dir);
+    expect(line).toMatch(/DATA_DIR .* is not a writable directory/);
+    expect(readFileSync(blocker, "utf8")).toBe("my notes");
+  });
+
+  it("refuses a damaged database file and keeps its bytes", async () => {
+    const dir = freshDir("damaged");
+    const dataDir = join(dir, "data");
+    mkdirSync(dataDir);
+    writeFileSync(join(dataDir, "pool.sqlite"), Buffer.alloc(8192, 0x5a));
+    const before = contents(dataDir);
+    const line = await refusal(baseEnv(dataDir), dir);
+    expect(line).toMatch(/pool\.sqlite is damaged or not a database .*move it aside/);
+    expect(contents(dataDir)).toEqual(before);
+  });
+
+  it("refuses a database with a newer schema than this build knows, and keeps it as it was", async () => {
+    const dir = freshDir("newer");
+    const dataDir = join(dir, "data");
+    await previousRun(dataDir, dir);
+    const db = new DatabaseSync(join(dataDir, "pool.sqlite"));
+    db.prepare("UPDATE schema_meta SET value = ? WHERE name = 'version'").run(SCHEMA_VERSION + 1);
+    db.close();
+    const before = contents(dataDir);
+    const line = await refusal(baseEnv(dataDir), dir);
+    expect(line).toContain(`schema version ${SCHEMA_VERSION + 1}, newer than this build knows (${SCHEMA_VERSION})`);
+    expect(contents(dataDir)).toEqual(before);
+  });
+
+  it("refuses a port in use", async () => {
+    const dir = freshDir("port");
+    const blocker: Server = createServer();
+    const port = await new Promise<number>((resolve) =>
+      blocker.listen(0, "127.0.0.1", () => resolve((blocker.address() as { port: number }).port)),
+    );
+    try {
+      const line = await refusal({ ...baseEnv(join(dir, "data")), PORT: String(port) }, dir);
+      expect(line).toBe(`Port ${port} on 127.0.0.1 is already in use: stop whatever listens there, or set PORT to a free port.`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("refuses to start without API_KEYS, and creates nothing", async () => {
+    const dir = freshDir("no-keys");
+    const line = await refusal(withoutVars(baseEnv(join(dir, "data")), "API_KEYS"), dir);
+    expect(line).toMatch(/^API_KEYS is not set: set API_KEYS to your Gemini API keys/);
+    expect(existsSync(join(dir, "data", "pool.sqlite"))).toBe(false);
+  });
+
+  it("refuses to start without API_KEYS when the pool it finds holds no runtime keys, and keeps the keys' state", async () => {
+    const dir = freshDir("no-keys-again");
+    const dataDir = join(dir, "data");
+    await previousRun(dataDir, dir);
+    const before = contents(dataDir);
+    const line = await refusal({ ...baseEnv(dataDir), API_KEYS: " , " }, dir);
+    expect(line).toMatch(/^API_KEYS is not set/);
+    expect(contents(dataDir)).toEqual(before);
+  });
+
+  it("refuses a second server on the same DATA_DIR while the first runs", async () => {
+    const dir = freshDir("twice");
+    const dataDir = join(dir, "data");
+    const first = await startNodeServer(baseEnv(dataDir), dir);
+    try {
+      const line = await refusal(baseEnv(dataDir), dir);
+      expect(line).toMatch(/pool\.sqlite is in use by another process/);
+      const health = await fetch(`${first.origin}/healthz`);
+      expect(health.status).toBe(200);
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+  });
+});
