@@ -124,6 +124,13 @@ describe("README.md and docs/README_zh-CN.md", () => {
     expect(surplus(read, configNames(en))).toEqual([]);
   });
 
+  it("list the Node server's own settings", () => {
+    const settings = readFileSync(join(ROOT, "src/node/node-env.ts"), "utf8");
+    const read = [...settings.matchAll(/source\.([A-Z_]+)/g)].map((match) => `\`${match[1]}\``);
+    expect(read).toEqual(expect.arrayContaining(["`PORT`", "`HOST`", "`DATA_DIR`"]));
+    expect(surplus(read, configNames(en))).toEqual([]);
+  });
+
   it("tell how to set every secret, and the optional ones locally, where .dev.vars would not do", () => {
     const table = en.tables.find((rows) => rows.some((row) => row[0] === "`API_KEYS`"))!;
     const secrets = table.filter((row) => row[1] === "secret").map((row) => row[0]!.replaceAll("`", ""));
