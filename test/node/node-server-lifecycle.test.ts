@@ -104,6 +104,40 @@ describe("settings from .env", () => {
   });
 });
 
+describe("the pool in the process", () => {
+  it("rotates past a key Google refuses, and still knows it after a restart on the same DATA_DIR", async () => {
+    const model = "gemini-node-pool";
+    const invalid = poolKeys[3]!;
+    upstream.setKey({ key: invalid, invalid: true });
+    const keys = { API_KEYS: [invalid, poolKeys[4]!].join(",") };
+    const tried = (): string[] => upstream.log({ model }).requests.map((request) => request.apiKey ?? "");
+    const { server, dataDir, dir } = await start("pool", keys);
+    for (let i = 0; i < 3; i++) {
+      const response = await generate(server.origin, model);
+      expect(response.status).toBe(200);
+      await response.body?.cancel();
+    }
+    expect(tried().filter((key) => key === invalid)).toHaveLength(1);
+    expect(await server.stop()).toBe(0);
+
+    const again = await startNodeServer(envFor(dataDir, keys), dir);
+    running.push(again);
+    for (let i = 0; i < 3; i++) {
+      const response = await generate(again.origin, model);
+      expect(response.status).toBe(200);
+      await response.body?.cancel();
+    }
+    expect(tried().filter((key) => key === invalid)).toHaveLength(1);
+    const stats = (await (await fetch(`${again.origin}/api/stats`, { headers: { authorization: `Bearer ${proxyToken}` } })).json()) as {
+      keys: { position: number; status: string; models: Record<string, { requests: number }> }[];
+    };
+    expect(stats.keys.map((key) => [key.position, key.status, key.models[model]?.requests ?? 0])).toEqual([
+      [1, "disabled", 0],
+      [2, "available", 6],
+    ]);
+  });
+});
+
 describe("SIGTERM", () => {
   it("finishes a request in flight, counts its usage and exits 0; new connections are refused", async () => {
     const model = "gemini-sigterm-slow";
