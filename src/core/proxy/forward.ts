@@ -25,6 +25,12 @@ const MAX_OWNER_SEARCH = 10;
  * reports its verdict (or the ownership record after a success) and the usage report.
  */
 const ATTEMPT_RESERVE = 2;
+/**
+ * The Fetch standard's word for a request body that is a stream (an upload's chunks):
+ * sent while it is read, the answer not awaited first. Node's fetch refuses a stream body
+ * without it; Workers' fetch accepts it (their types do not list it yet).
+ */
+const STREAMED_BODY = { duplex: "half" } as const;
 
 export interface ForwardRequest {
   method: string;
@@ -187,6 +193,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
           body: request.body,
           redirect: "manual",
           signal,
+          ...(request.body instanceof ReadableStream && STREAMED_BODY),
         }),
         services.config.firstByteTimeoutMs,
         () => attempt.abort(),
