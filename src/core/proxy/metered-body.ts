@@ -44,8 +44,7 @@ function restMs(received: number, elapsedMs: number): number {
  * body for it; the counting branch holds at most what arrives while it rests.
  *
  * The upstream request ends when both branches are cancelled: a client that goes away
- * breaks the pipe, which cancels the client's branch, and the counting branch is
- * cancelled with it. A read that waits longer than the idle timeout for a byte means the
+ * breaks the pipe, and then both branches are cancelled. A read that waits longer than the idle timeout for a byte means the
  * upstream stalled; it stops the pipe the same way. (A client that stops reading for
  * that long holds the reads back too, and is treated the same.)
  */
@@ -56,14 +55,20 @@ export function meteredBody(body: ReadableStream<Uint8Array>, options: MeterOpti
   const stopPipe = new AbortController();
   let stalled = false;
 
+  // preventCancel: the pipe must not cancel the client's branch itself. Cancelling one
+  // branch of a standard tee settles only once the other is cancelled too, and a pipe waits
+  // for its cancel before it rejects, so a stall would wait for the counting branch, which
+  // is cancelled only below: the stream would hang until the upstream ended by itself.
+  // (Workers' native tee settles at once; Node's follows the Streams standard.)
   void toClient
-    .pipeTo(writable, { preventClose: true, preventAbort: true, signal: stopPipe.signal })
+    .pipeTo(writable, { preventClose: true, preventAbort: true, preventCancel: true, signal: stopPipe.signal })
     .then(
       () => writable.close(),
       async (error: unknown) => {
-        // The upstream broke or stalled, or the client left: either way the counting
-        // branch is done too, and with both branches cancelled the upstream request ends.
+        // The upstream broke or stalled, or the client left: both branches are cancelled
+        // here, together, and with both cancelled the upstream request ends.
         void pieces.cancel(error).catch(() => undefined);
+        void toClient.cancel(error).catch(() => undefined);
         const writer = writable.getWriter();
         const tail = options.failureTail(stalled ? "stalled" : "reset");
         if (tail === null) return writer.abort(error);
