@@ -1,10 +1,12 @@
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { build } from "esbuild";
 
 // Bundles the Node server into one file, dependencies included, so the Docker image needs
 // no node_modules: `node dist/node/server.mjs`. The /stat page's browser files are
 // imported as text, as wrangler.jsonc's Text rule does for the Worker.
 
-await build({
+const result = await build({
   entryPoints: ["src/node/main.ts"],
   outfile: "dist/node/server.mjs",
   bundle: true,
@@ -19,4 +21,14 @@ await build({
   sourcemap: "linked",
   legalComments: "external",
   logLevel: "warning",
+  write: false,
 });
+
+// Each file is written beside its place and renamed into it: a server started while
+// another build runs (test suites build too) reads the old bundle or the new, never half of one.
+for (const file of result.outputFiles) {
+  await mkdir(dirname(file.path), { recursive: true });
+  const partial = `${file.path}.${process.pid}.partial`;
+  await writeFile(partial, file.contents);
+  await rename(partial, file.path);
+}
