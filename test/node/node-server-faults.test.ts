@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SCHEMA_VERSION } from "../../src/core/key-store/migrations.ts";
-import { buildNodeServer, spawnNodeServer, startNodeServer, withoutVars } from "../setup/node-server.ts";
+import { buildNodeServer, spawnNodeServer, startNodeServer, withoutVars } from "../setup/node-process.ts";
 import { poolKeys, proxyToken } from "../setup/test-keys.ts";
 
 // Every way the Node server can be unable to start ends the same way: a non-zero exit,

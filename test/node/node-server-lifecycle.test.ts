@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
-import { buildNodeServer, startNodeServer, withoutVars, type RunningNodeServer } from "../setup/node-server.ts";
+import { buildNodeServer, startNodeServer, withoutVars, type RunningNodeServer } from "../setup/node-process.ts";
 import { poolKeys, proxyToken } from "../setup/test-keys.ts";
 
 // The Node server's own life: what it says when it starts, where its settings come from,

@@ -2,8 +2,10 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-// Runs the Node server the way a user does after `npm run build:node`: the bundle, on the
-// Node that node_modules/.bin provides, configured through its environment alone.
+// The Node server as a bare process, for the tests of its own start and stop: the bundle
+// (`npm run build:node`) on the Node that node_modules/.bin provides, configured through
+// its environment alone, stdout and stderr apart, and a start that may fail. The end-to-end
+// suites start it through the runtime harness instead (test/setup/start-proxy.ts).
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 export const NODE_SERVER = join(ROOT, "dist/node/server.mjs");
