@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_FAILED_LOGINS } from "../../src/core/stats/session-store.ts";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
 import { buildNodeServer, startNodeServer, withoutVars, type RunningNodeServer } from "../setup/node-process.ts";
 import { poolKeys, proxyToken } from "../setup/test-keys.ts";
@@ -135,6 +136,21 @@ describe("the pool in the process", () => {
       [1, "disabled", 0],
       [2, "available", 6],
     ]);
+  });
+});
+
+describe("the /stat login limit on Node", () => {
+  it("counts wrong tokens per connection address, whatever CF-Connecting-IP a client claims", async () => {
+    const { server } = await start("guessing");
+    const statuses: number[] = [];
+    for (let i = 0; i < MAX_FAILED_LOGINS + 1; i++) {
+      const response = await fetch(`${server.origin}/api/stats`, {
+        headers: { authorization: `Bearer wrong-${i}`, "cf-connecting-ip": `203.0.113.${i}` },
+      });
+      statuses.push(response.status);
+      await response.body?.cancel();
+    }
+    expect(statuses).toEqual([...Array<number>(MAX_FAILED_LOGINS - 1).fill(401), 429, 429]);
   });
 });
 
