@@ -121,7 +121,8 @@ export class ApiKeyManager extends DurableObject<Env> implements KeyManager, Key
 
   /** One verification batch per run, re-armed while keys are left: each run stays within the subrequest limit. */
   override async alarm(): Promise<void> {
-    if (await this.#pool.verificationBatch()) await this.ctx.storage.setAlarm(Date.now());
+    const next = await this.#pool.verificationBatch();
+    if (next !== null) await this.ctx.storage.setAlarm(next);
   }
 
   async startStatSession(idHash: string, session: StatSession, client: string): Promise<void> {

@@ -134,9 +134,12 @@ export class PoolManager implements KeyManager, KeyPoolAdmin, StatSessions {
     return this.#admin.events(query);
   }
 
-  /** One verification batch (each stays within a Workers invocation's subrequests); true while keys are left. */
-  verificationBatch(): Promise<boolean> {
-    return this.#admin.runVerificationBatch();
+  /**
+   * One verification batch (each stays within a Workers invocation's subrequests); when the
+   * next is due (epoch ms: now while keys are left), or null when none is.
+   */
+  async verificationBatch(): Promise<number | null> {
+    return (await this.#admin.runVerificationBatch()) ? Date.now() : null;
   }
 
   async startStatSession(idHash: string, session: StatSession, client: string): Promise<void> {

@@ -60,13 +60,14 @@ interface Pool {
 async function openPool(settings: NodeSettings, envRing: KeyRing, background: BackgroundWork): Promise<Pool> {
   const { db } = openDatabase(settings.dataDir);
   let manager: PoolManager | undefined;
-  const runner = verificationRunner(() => (manager === undefined ? Promise.resolve(false) : manager.verificationBatch()), background.add);
+  const runner = verificationRunner(() => (manager === undefined ? Promise.resolve(null) : manager.verificationBatch()), background.add);
   try {
     const sql = sqliteRunner(db);
     if (envRing.keys.length === 0 && runtimeKeyCount(sql) === 0) throw new StartupFault(MISSING_KEYS);
     manager = new PoolManager({ sql, transaction: sqliteTransaction(db), envRing, config: readConfig(settings.env), wake: runner.wake });
-    // A job the last run left unfinished goes on, as the Durable Object's stored alarm would.
-    if ((await manager.verification())?.running === true) await runner.wake();
+    // One run at start plays the Durable Object's stored alarm: a job the last run left
+    // unfinished goes on, and the run says when the next is due (null: nothing to do).
+    await runner.wake();
     return { db, manager, runner };
   } catch (error) {
     runner.stop();

@@ -1,23 +1,48 @@
 import type { Stoppable } from "./daily-reset";
 
-// The Durable Object works through a verification job one alarm at a time, each within an
-// invocation's subrequest limit. In-process the batches run back to back on timers, one
-// at a time, as alarms would; `wake` during a run asks for one more run after it.
+// The Durable Object works through a verification job one alarm at a time, each run within
+// an invocation's subrequest limit, and sets its alarm for the next run. In-process one
+// timer plays the alarm: the batches run one at a time, each run says when the next is due,
+// and `wake` brings the next run forward to now (a run in progress gets one more after it).
 
 export interface VerificationRunner extends Stoppable {
   wake(): Promise<void>;
 }
 
-/** `runBatch` answers true while keys are left; `track` keeps each run for the shutdown to await. */
-export function verificationRunner(runBatch: () => Promise<boolean>, track: (run: Promise<unknown>) => void): VerificationRunner {
+/** setTimeout's longest delay (about 24.8 days); a later run is re-armed when this fires. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+/**
+ * `runBatch` runs one batch and answers when the next is due (epoch ms), or null when none
+ * is; `track` keeps each run for the shutdown to await.
+ */
+export function verificationRunner(runBatch: () => Promise<number | null>, track: (run: Promise<unknown>) => void): VerificationRunner {
   let running = false;
   let again = false;
   let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: { handle: ReturnType<typeof setTimeout>; at: number } | undefined;
+
+  const arm = (at: number): void => {
+    if (stopped || (timer !== undefined && timer.at <= at)) return;
+    if (timer !== undefined) clearTimeout(timer.handle);
+    const handle = setTimeout(
+      () => {
+        timer = undefined;
+        if (Date.now() >= at) track(run());
+        else arm(at);
+      },
+      Math.min(MAX_DELAY_MS, Math.max(0, at - Date.now())),
+    );
+    // Never what keeps the process alive: the server is.
+    handle.unref();
+    timer = { handle, at };
+  };
+
   const run = async (): Promise<void> => {
     running = true;
+    let next: number | null = null;
     try {
-      again = (await runBatch()) || again;
+      next = await runBatch();
     } catch (error) {
       console.error(`Verification batch failed: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
@@ -25,24 +50,19 @@ export function verificationRunner(runBatch: () => Promise<boolean>, track: (run
     }
     if (again) {
       again = false;
-      schedule();
+      next = Date.now();
     }
+    if (next !== null) arm(next);
   };
-  const schedule = (): void => {
-    if (stopped || timer !== undefined) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      track(run());
-    }, 0);
-  };
+
   return {
     async wake() {
       if (running) again = true;
-      else schedule();
+      else arm(Date.now());
     },
     stop() {
       stopped = true;
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer.handle);
     },
   };
 }
