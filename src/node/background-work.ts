@@ -18,8 +18,15 @@ export class BackgroundWork {
     this.#pending.add(tracked);
   };
 
-  /** Waits until no work is left, including work that the work still running starts. */
-  async drain(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  /** Waits until no work is left, including work that the work still running starts, or `timeoutMs` passed. */
+  async drain(timeoutMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    const settled = (async () => {
+      while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+    })();
+    await Promise.race([settled, timedOut]);
+    clearTimeout(timer);
+    if (this.#pending.size > 0) console.error(`Stopped with ${this.#pending.size} background task(s) unfinished after ${timeoutMs} ms.`);
   }
 }

@@ -60,13 +60,22 @@ class AcceptedSocket implements LiveSocket {
   }
 }
 
+/**
+ * ws emits `error` as an EventEmitter event, which throws (and ends the process) when
+ * nobody listens; a peer's bad frame must not do that. ws closes the socket after every
+ * error, and the session acts on the close.
+ */
+const ignoreError = (): void => undefined;
+
 /** Opens the upstream socket; rejects (without the URL: it carries a pool key) when the handshake fails. */
 function connect(url: string): Promise<LiveSocket> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url);
     socket.binaryType = "arraybuffer";
+    const refused = (error: Error): void => reject(new Error(`Could not reach the Live API: ${error.message.replaceAll(url, "…")}`));
     socket.once("open", () => {
-      socket.removeAllListeners("error");
+      socket.off("error", refused);
+      socket.on("error", ignoreError);
       resolve(socket);
     });
     socket.once("unexpected-response", (_request, response) => {
@@ -74,7 +83,7 @@ function connect(url: string): Promise<LiveSocket> {
       socket.terminate();
       reject(new Error(`The Live API refused the WebSocket upgrade with HTTP ${response.statusCode ?? "?"}`));
     });
-    socket.once("error", (error) => reject(new Error(`Could not reach the Live API: ${error.message.replaceAll(url, "…")}`)));
+    socket.once("error", refused);
   });
 }
 
@@ -107,6 +116,7 @@ export class LiveSockets {
     raw.once("close", abandon);
     this.#server.handleUpgrade(request, raw, head, (ws) => {
       raw.off("close", abandon);
+      ws.on("error", ignoreError);
       this.#open.add(ws);
       ws.once("close", () => this.#open.delete(ws));
       socket.attach(ws);

@@ -30,6 +30,12 @@ import { verificationRunner, type VerificationRunner } from "./verification-runn
 /** How long a shutdown lets requests in flight finish before it cuts their connections. */
 const SHUTDOWN_GRACE_MS = 25_000;
 const IDLE_SWEEP_MS = 50;
+/**
+ * Background work left after the last request (usage batches, failure reports, a running
+ * verification batch) gets this long to land before the database closes; each piece is
+ * bounded by far less (a batch waits half a second, a key check 8 s).
+ */
+const DRAIN_MS = 15_000;
 /** Live sessions are told to reconnect; they get this long to close cleanly. */
 const LIVE_CLOSE_MS = 2_000;
 
@@ -120,6 +126,7 @@ export async function startServer(settings: NodeSettings): Promise<RunningServer
     port = await listen(server, settings.host, settings.port);
   } catch (error) {
     runner.stop();
+    await background.drain(DRAIN_MS);
     db.close();
     throw error;
   }
@@ -141,7 +148,7 @@ export async function startServer(settings: NodeSettings): Promise<RunningServer
     server.closeAllConnections();
     daily.stop();
     runner.stop();
-    await background.drain();
+    await background.drain(DRAIN_MS);
     db.close();
   };
   return {

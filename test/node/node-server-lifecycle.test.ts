@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -151,6 +152,39 @@ describe("the /stat login limit on Node", () => {
       await response.body?.cancel();
     }
     expect(statuses).toEqual([...Array<number>(MAX_FAILED_LOGINS - 1).fill(401), 429, 429]);
+  });
+});
+
+describe("Live sockets on Node", () => {
+  it("a client's malformed frame closes its own socket, not the server", async () => {
+    const { server } = await start("bad-frame");
+    const socket = connect(server.port, "127.0.0.1");
+    socket.on("error", () => undefined);
+    const answer = new Promise<string>((resolve) => {
+      let received = "";
+      socket.on("data", (chunk: Buffer) => {
+        received += chunk.toString("latin1");
+        // The handshake done, a frame with a reserved opcode (0xf), masked as a client's must be.
+        if (received.includes("\r\n\r\n") && !socket.destroyed) socket.write(Buffer.from([0x8f, 0x80, 1, 2, 3, 4]));
+      });
+      socket.on("close", () => resolve(received));
+    });
+    socket.write(
+      [
+        `GET /ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent?key=${proxyToken} HTTP/1.1`,
+        "Host: 127.0.0.1",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version: 13",
+        "",
+        "",
+      ].join("\r\n"),
+    );
+    expect(await answer).toMatch(/^HTTP\/1\.1 101 /);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(server.child.exitCode).toBeNull();
+    expect((await fetch(`${server.origin}/healthz`)).status).toBe(200);
   });
 });
 
