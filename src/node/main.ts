@@ -9,6 +9,9 @@ import { reasonOf, StartupFault } from "./startup-fault";
 async function main(): Promise<void> {
   loadEnvFile();
   const server = await startServer(readSettings());
+  // On Workers a promise nobody awaited fails only its request; Node would end the process
+  // with every request in flight. Logged instead, with pool keys masked as in every log line.
+  process.on("unhandledRejection", (reason) => console.error(server.redact(`Unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`)));
   const shutdown = (signal: string): void => {
     console.log(`${signal}: finishing requests in flight, then stopping.`);
     server.stop().then(

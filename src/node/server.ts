@@ -44,6 +44,8 @@ export interface RunningServer {
   url: string;
   /** The startup line: URL, keys, whether the proxy is open. */
   banner: string;
+  /** Masks every pool key in a text (API_KEYS and runtime keys), for lines logged outside a request. */
+  redact(text: string): string;
   /** Stops accepting, finishes requests in flight and background work, closes the database. */
   stop(): Promise<void>;
 }
@@ -102,9 +104,10 @@ export async function startServer(settings: NodeSettings): Promise<RunningServer
   const { db, manager, runner } = await openPool(settings, envRing, background);
   const app = createApp();
   const live = new LiveSockets();
+  const keyRing = new RefreshableKeyRing(envRing);
   const services: RuntimeServices = {
     config,
-    keyRing: new RefreshableKeyRing(envRing),
+    keyRing,
     keyManager: manager,
     waitUntil: background.add,
     log: (entry) => {
@@ -154,6 +157,7 @@ export async function startServer(settings: NodeSettings): Promise<RunningServer
   return {
     url,
     banner: bannerOf(url, keys, config.proxyTokens.length === 0),
+    redact: keyRing.redact,
     stop: () => (stopping ??= stop()),
   };
 }
