@@ -82,9 +82,8 @@ export function openDatabase(dataDir: string): OpenedDatabase {
         `The database ${path} has schema version ${version}, newer than this build knows (${SCHEMA_VERSION}): run the newer version of the proxy that wrote it.`,
       );
     }
-    // WAL: readers never wait for the writer and a commit is one append. NORMAL syncs at
-    // checkpoints: a crash of the process loses nothing committed, a power cut at most
-    // the last moments, like the Durable Object's own write coalescing.
+    // WAL: a commit is one append. NORMAL syncs at checkpoints: a crash of the process
+    // loses nothing committed, a power cut at most the commits since the last sync.
     try {
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = NORMAL");

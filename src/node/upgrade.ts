@@ -1,5 +1,6 @@
 import { STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
+import type { LiveRuntime } from "../core/live/live-socket";
 import type { LiveSockets } from "./live-runtime";
 
 // Node hands a WebSocket upgrade to the server's `upgrade` event instead of its request
@@ -7,7 +8,7 @@ import type { LiveSockets } from "./live-runtime";
 // when the app accepted the socket the handshake completes, and otherwise its answer (a
 // 401 in the Gemini style, a 404, …) is written to the raw socket as a plain response.
 
-export type UpgradeFetch = (request: Request, live: ReturnType<LiveSockets["forUpgrade"]>["runtime"]) => Promise<Response>;
+export type UpgradeFetch = (request: Request, live: LiveRuntime) => Promise<Response>;
 
 function upgradeRequest(incoming: IncomingMessage): Request {
   const headers = new Headers();

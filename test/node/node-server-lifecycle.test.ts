@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -155,33 +155,52 @@ describe("the /stat login limit on Node", () => {
   });
 });
 
+/** A WebSocket upgrade to the Live path over a raw socket; `then` runs once the server answered. */
+function rawUpgrade(port: number, token: string, then: (socket: Socket) => void = () => undefined): Promise<string> {
+  const socket = connect(port, "127.0.0.1");
+  socket.on("error", () => undefined);
+  const answer = new Promise<string>((resolve) => {
+    let received = "";
+    let answered = false;
+    socket.on("data", (chunk: Buffer) => {
+      received += chunk.toString("latin1");
+      if (!answered && received.includes("\r\n\r\n")) {
+        answered = true;
+        then(socket);
+      }
+    });
+    socket.on("close", () => resolve(received));
+  });
+  socket.write(
+    [
+      `GET /ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent?key=${token} HTTP/1.1`,
+      "Host: 127.0.0.1",
+      "Upgrade: websocket",
+      "Connection: Upgrade",
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+      "Sec-WebSocket-Version: 13",
+      "",
+      "",
+    ].join("\r\n"),
+  );
+  return answer;
+}
+
 describe("Live sockets on Node", () => {
+  it("refuses an upgrade with a wrong token with the Worker's 401, as plain HTTP", async () => {
+    const { server } = await start("live-401");
+    const answer = await rawUpgrade(server.port, "wrong-token");
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+    const body = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)) as { error: { code: number; status: string; message: string } };
+    expect(body.error).toMatchObject({ code: 401, status: "UNAUTHENTICATED" });
+    expect(body.error.message).toContain("PROXY_API_KEY");
+  });
+
   it("a client's malformed frame closes its own socket, not the server", async () => {
     const { server } = await start("bad-frame");
-    const socket = connect(server.port, "127.0.0.1");
-    socket.on("error", () => undefined);
-    const answer = new Promise<string>((resolve) => {
-      let received = "";
-      socket.on("data", (chunk: Buffer) => {
-        received += chunk.toString("latin1");
-        // The handshake done, a frame with a reserved opcode (0xf), masked as a client's must be.
-        if (received.includes("\r\n\r\n") && !socket.destroyed) socket.write(Buffer.from([0x8f, 0x80, 1, 2, 3, 4]));
-      });
-      socket.on("close", () => resolve(received));
-    });
-    socket.write(
-      [
-        `GET /ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent?key=${proxyToken} HTTP/1.1`,
-        "Host: 127.0.0.1",
-        "Upgrade: websocket",
-        "Connection: Upgrade",
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
-        "Sec-WebSocket-Version: 13",
-        "",
-        "",
-      ].join("\r\n"),
-    );
-    expect(await answer).toMatch(/^HTTP\/1\.1 101 /);
+    // A frame with a reserved opcode (0xf), masked as a client's must be.
+    const answer = await rawUpgrade(server.port, proxyToken, (socket) => socket.write(Buffer.from([0x8f, 0x80, 1, 2, 3, 4])));
+    expect(answer).toMatch(/^HTTP\/1\.1 101 /);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(server.child.exitCode).toBeNull();
     expect((await fetch(`${server.origin}/healthz`)).status).toBe(200);
