@@ -77,6 +77,17 @@ function sseErrorEvent(style: ApiStyle, cause: "stalled" | "reset"): Uint8Array 
   return new TextEncoder().encode(`data: ${JSON.stringify(errorBody(style, status, message, "stream_interrupted"))}\n\n`);
 }
 
+/**
+ * Aborts `attempt` when the client's signal aborts. Its own function, so the listener holds
+ * the signal and the controller and nothing else of the request: a runtime may keep a
+ * signal's listeners past the request (Node's Request does, until a finalizer runs), and a
+ * listener made inside forward() would keep the whole request and its body with it.
+ */
+function follow(client: AbortSignal, attempt: AbortController): void {
+  if (client.aborted) attempt.abort(client.reason);
+  else client.addEventListener("abort", () => attempt.abort(client.reason), { once: true });
+}
+
 /** Streams a successful body through and counts it, with its tokens, once it has ended. */
 function metered(upstream: Response, key: PoolKey, model: string | null, sentAt: number, style: ApiStyle, services: ProxyServices) {
   if (upstream.body === null) return null;
@@ -181,8 +192,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     // measurably more CPU (bench, CPU block).
     const attempt = new AbortController();
     const signal = attempt.signal;
-    if (request.signal?.aborted) attempt.abort(request.signal.reason);
-    request.signal?.addEventListener("abort", () => attempt.abort(request.signal?.reason), { once: true });
+    if (request.signal !== undefined) follow(request.signal, attempt);
     const sentAt = Date.now();
     let upstream: Response;
     try {
