@@ -47,3 +47,11 @@ describe("client authentication with PROXY_API_KEY", () => {
     expect((await fake.log(model)).requests).toHaveLength(0);
   });
 });
+
+describe("the health check", () => {
+  it("answers /healthz with 200 without a token, for Docker's HEALTHCHECK and load balancers", async () => {
+    const response = await callProxy("/healthz", { headers: { "x-goog-api-key": "" } });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "ok" });
+  });
+});
