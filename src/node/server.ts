@@ -15,6 +15,7 @@ import { scheduleDailyReset } from "./daily-reset";
 import { listen } from "./listen";
 import { LiveSockets } from "./live-runtime";
 import type { NodeSettings } from "./node-env";
+import { nodeStreams } from "./node-streams";
 import { DATABASE_FILE, openDatabase } from "./open-database";
 import { sqliteRunner, sqliteTransaction } from "./sql-runner";
 import { StartupFault } from "./startup-fault";
@@ -110,6 +111,7 @@ export async function startServer(settings: NodeSettings): Promise<RunningServer
     keyRing,
     keyManager: manager,
     waitUntil: background.add,
+    streams: nodeStreams,
     log: (entry) => {
       if (config.logRequests) console.log(JSON.stringify(entry));
     },

@@ -3,7 +3,7 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { MAX_FAILED_LOGINS } from "../../src/core/stats/session-store.ts";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
 import { buildNodeServer, startNodeServer, withoutVars, type RunningNodeServer } from "../setup/node-process.ts";
@@ -130,13 +130,17 @@ describe("the pool in the process", () => {
       await response.body?.cancel();
     }
     expect(tried().filter((key) => key === invalid)).toHaveLength(1);
-    const stats = (await (await fetch(`${again.origin}/api/stats`, { headers: { authorization: `Bearer ${proxyToken}` } })).json()) as {
-      keys: { position: number; status: string; models: Record<string, { requests: number }> }[];
-    };
-    expect(stats.keys.map((key) => [key.position, key.status, key.models[model]?.requests ?? 0])).toEqual([
-      [1, "disabled", 0],
-      [2, "available", 6],
-    ]);
+    // A request counts once its body has been read to the end on the side, a moment after
+    // the client has it (as on Workers): the stats catch up within a second.
+    await vi.waitFor(async () => {
+      const stats = (await (await fetch(`${again.origin}/api/stats`, { headers: { authorization: `Bearer ${proxyToken}` } })).json()) as {
+        keys: { position: number; status: string; models: Record<string, { requests: number }> }[];
+      };
+      expect(stats.keys.map((key) => [key.position, key.status, key.models[model]?.requests ?? 0])).toEqual([
+        [1, "disabled", 0],
+        [2, "available", 6],
+      ]);
+    });
   });
 });
 

@@ -37,3 +37,25 @@ export const standardStreams: StreamRuntime = {
     };
   },
 };
+
+/** One buffer per body, reused for every read: the meter copies what it keeps. */
+const PIECE_BYTES = 256 * 1024;
+
+/**
+ * Reads a byte stream (a fetch body, on Workers and on Node) with BYOB reads into one large
+ * buffer: each read hands over everything that has arrived, up to the buffer, at once,
+ * instead of every chunk the network delivered, so the reader may rest between reads.
+ */
+export function byobPieces(stream: ReadableStream<Uint8Array>): PieceReader {
+  const reader = stream.getReader({ mode: "byob" });
+  let buffer = new ArrayBuffer(PIECE_BYTES);
+  return {
+    capacity: PIECE_BYTES,
+    async read() {
+      const { done, value } = await reader.read(new Uint8Array(buffer));
+      if (value !== undefined) buffer = value.buffer;
+      return done || value === undefined ? null : value;
+    },
+    cancel: (reason) => reader.cancel(reason),
+  };
+}
