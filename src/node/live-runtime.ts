@@ -134,5 +134,3 @@ export class LiveSockets {
     this.#server.close();
   }
 }
-
-export type { AcceptedSocket };
