@@ -8,4 +8,6 @@ import { byobPieces, standardStreams, type StreamRuntime } from "../core/proxy/s
 export const nodeStreams: StreamRuntime = {
   passThrough: standardStreams.passThrough,
   pieces: byobPieces,
+  // A request body's start is read chunk by chunk: a few reads for 64 KiB.
+  readStart: standardStreams.readStart,
 };

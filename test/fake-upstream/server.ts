@@ -2,6 +2,7 @@
 // OpenAI-compatible routes, the project-owned resources (uploads, files, caches, batches),
 // the Live API WebSocket, plus the /__fake/* control surface.
 
+import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { FakeState } from "./control-state.ts";
@@ -31,7 +32,7 @@ export interface FakeUpstream extends FakeControl {
   close(): Promise<void>;
 }
 
-function newEntry(state: FakeState, req: IncomingMessage, url: URL, bodyBytes: number): RequestLogEntry {
+function newEntry(state: FakeState, req: IncomingMessage, url: URL, body: Buffer): RequestLogEntry {
   return {
     id: state.requests.nextId(),
     at: Date.now(),
@@ -47,7 +48,8 @@ function newEntry(state: FakeState, req: IncomingMessage, url: URL, bodyBytes: n
     authorizationHeaderPresent: req.headers.authorization !== undefined,
     googApiKeyHeaderPresent: req.headers["x-goog-api-key"] !== undefined,
     headers: redactedHeaders(req),
-    bodyBytes,
+    bodyBytes: body.length,
+    bodySha256: createHash("sha256").update(body).digest("hex"),
     streamed: false,
     clientAborted: false,
     serverReset: false,
@@ -61,7 +63,7 @@ async function route(state: FakeState, req: IncomingMessage, res: ServerResponse
   if (typeof tag === "string") res.once("close", state.requests.opened(tag));
   const raw = await readRawBody(req);
   const body = raw.toString("utf8");
-  const entry = newEntry(state, req, url, raw.length);
+  const entry = newEntry(state, req, url, raw);
   const aborter = new AbortController();
   res.on("close", () => {
     entry.endedAt = Date.now();
@@ -113,7 +115,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   // request in flight (Node's 5 s default makes benchmarks see spurious resets).
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  const live = attachLive(server, state, (req, url) => newEntry(state, req, url, 0));
+  const live = attachLive(server, state, (req, url) => newEntry(state, req, url, Buffer.alloc(0)));
   const port = await listen(server, options.port ?? 0);
   return {
     origin: `http://127.0.0.1:${port}`,

@@ -107,6 +107,8 @@ export interface RequestLogEntry {
   /** All request headers; credential-bearing values replaced by REDACTED_MARKER. */
   headers: Record<string, string>;
   bodyBytes: number;
+  /** Hex SHA-256 of the body as received: a replayed body must arrive byte for byte. */
+  bodySha256: string;
   streamed: boolean;
   /** The client closed the connection before the response ended. */
   clientAborted: boolean;

@@ -12,6 +12,7 @@ import { classifyUpstream, googleMessage, isForeignResource } from "../upstream-
 import type { TokenUsage } from "../usage-scanner";
 import { KeyManagerUnavailable, keyManagerUnavailableResponse } from "./guarded-pool";
 import { meteredBody } from "./metered-body";
+import { ReplayableBody } from "./replayable-body";
 import { noKeyResponse, ownerQuotaResponse, subrequestLimitResponse } from "./no-key-response";
 import { standardStreams } from "./stream-runtime";
 import { clientHeaders, upstreamHeaders, upstreamUrl } from "./upstream-request";
@@ -36,8 +37,11 @@ export interface ForwardRequest {
   method: string;
   url: URL;
   headers: Headers;
-  /** Read once so every attempt can replay it; a stream only where no retry can happen. */
-  body: ArrayBuffer | ReadableStream<Uint8Array> | null;
+  /**
+   * Read once so every attempt can replay it, or kept replayable without being read (a
+   * large body); a stream only where no retry can happen.
+   */
+  body: ArrayBuffer | ReplayableBody | ReadableStream<Uint8Array> | null;
   signal: AbortSignal | undefined;
   route: Route;
   /** The model the pool tracks quota for; null when the request is not about one. */
@@ -48,6 +52,11 @@ export interface ForwardRequest {
   owner?: string;
   /** Admitted by a signed session URL alone, without a proxy token: nothing it gets back is signed anew. */
   sessionUrlOnly?: true;
+  /**
+   * For a body searched only at its start: the resources named anywhere in it (read
+   * whole). Asked once, when a key refuses the request as if a resource were foreign.
+   */
+  resourcesInRest?: () => Promise<string[]>;
 }
 
 class Timeout extends Error {}
@@ -130,8 +139,11 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
   let ownerSearches = 0;
   /** Set once a key pinned by an inferred owner refused the resource: search instead. */
   let searchInferred = false;
+  let { resources } = request;
+  let resourcesInRest = request.resourcesInRest;
 
   const finish = (response: Response): Response => {
+    if (request.body instanceof ReplayableBody) request.body.release();
     services.log({
       method: request.method,
       route: route.style === "openai" ? route.endpoint : route.resource,
@@ -158,7 +170,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
       model,
       exclude,
       ...(failure && { failure }),
-      ...(request.resources.length > 0 && { resources: request.resources }),
+      ...(resources.length > 0 && { resources }),
       ...(request.owner !== undefined && { owner: request.owner }),
       ...(searchInferred && { searchInferred }),
     };
@@ -172,7 +184,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     }
     failure = undefined;
     if (lease.keyId === null) {
-      return finish(fallback ?? noKeyResponse(style, model, request.resources, lease, Date.now()));
+      return finish(fallback ?? noKeyResponse(style, model, resources, lease, Date.now()));
     }
     tried.push(lease.keyId);
     // A request pinned to its resources' owner has no other key to try: a 5xx or timeout is
@@ -200,7 +212,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
         fetch(upstreamUrl(route, services.config, request.url), {
           method: request.method,
           headers: upstreamHeaders(route, request.headers, key.secret),
-          body: request.body,
+          body: request.body instanceof ReplayableBody ? request.body.next() : request.body,
           redirect: "manual",
           signal,
           ...(request.body instanceof ReadableStream && STREAMED_BODY),
@@ -238,7 +250,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
 
     if (upstream.ok) {
       const headers = clientHeaders(upstream.headers, services.keyRing.redact);
-      const { method, url, resources } = request;
+      const { method, url } = request;
       const claim = { method, resources, pinned: lease.pinned, keyId: key.id, upstream, headers, services };
       const read =
         route.style === "gemini"
@@ -252,10 +264,21 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     const outcome = classifyUpstream(upstream.status, text);
     const answer = redactedResponse(upstream.status, upstream.headers, text, services);
     if (outcome.kind === "client-error") {
+      // The body was searched only at its start: a name further on may be why. Read it whole once.
+      if (resourcesInRest !== undefined && isForeignResource(upstream.status, text)) {
+        const search = resourcesInRest;
+        resourcesInRest = undefined;
+        const named = await search();
+        if (named.some((name) => !resources.includes(name))) {
+          resources = [...new Set([...resources, ...named])];
+          fallback = answer;
+          continue;
+        }
+      }
       // A resource nobody recorded may belong to another key's project: ask a few more.
       // So may one whose owner was only inferred from an earlier use, if that key refuses it.
       const searchable = !lease.pinned || lease.inferred === true;
-      const searchOn = searchable && request.resources.length > 0 && isForeignResource(upstream.status, text);
+      const searchOn = searchable && resources.length > 0 && isForeignResource(upstream.status, text);
       if (searchOn && ++ownerSearches < MAX_OWNER_SEARCH) {
         if (lease.pinned && !exclude.includes(key.id)) exclude.push(key.id);
         searchInferred = true;
@@ -282,7 +305,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     // Only the owner may send this, and with no model there is no mark to wait out: the
     // next round would find no key and answer 503. The owner's wait, as a 429, is the truth.
     if (lease.pinned && model === null && outcome.kind !== "key-disabled") {
-      return finish(ownerQuotaResponse(style, request.resources, outcome, Date.now()));
+      return finish(ownerQuotaResponse(style, resources, outcome, Date.now()));
     }
   }
 }

@@ -5,16 +5,19 @@ import { stringMembers } from "../json-members";
 import { parseModelId } from "../model-name";
 import { handleLive, matchLivePath } from "../live/live-session";
 import { mergedList } from "../resources/merged-list";
-import { openAIResources } from "../resources/openai-batch-resources";
+import { createsBatch, openAIResources } from "../resources/openai-batch-resources";
 import { unsupportedOpenAIRequest } from "../resources/openai-unsupported";
-import { bodyResources, LISTABLE_COLLECTIONS, openAIChatResources, pathResource, TooManyResources } from "../resources/resource-names";
+import { bodyResources, LISTABLE_COLLECTIONS, mayNameResources, openAIChatResources, pathResource, TooManyResources } from "../resources/resource-names";
 import { isSignedUploadChunk, sessionChunkHeaders, uploadOwner } from "../resources/upload-session";
 import { resolveKey } from "../ring-refresh";
 import { recognizeRoute, type NativeRoute, type OpenAIRoute, type Route } from "../route";
 import type { ProxyServices } from "../services";
 import { forward } from "./forward";
 import { KeyManagerUnavailable, keyManagerUnavailableResponse } from "./guarded-pool";
-import { BodyTooLarge, readBody } from "./read-body";
+import { BodyTooLarge } from "./read-body";
+import { ReplayableBody } from "./replayable-body";
+import { takeRequestBody } from "./request-body";
+import { standardStreams } from "./stream-runtime";
 
 type ModelLookup = { model: string | null } | { error: Response };
 
@@ -27,14 +30,13 @@ const MAX_MODEL_KEYS = 16;
  * more than a small one; only when that finds no single answer (no such key, or keys
  * that disagree, e.g. one nested in a tool's schema) is the body parsed.
  */
-function modelOf(route: Route, body: ArrayBuffer | null): ModelLookup {
+function modelOf(route: Route, body: Uint8Array | null): ModelLookup {
   if (route.style === "gemini" || !route.modelInBody) return { model: route.model };
-  const named = new Set(stringMembers(new Uint8Array(body ?? new ArrayBuffer(0)), "model", MAX_MODEL_KEYS).map((member) => member.value));
-  const [only] = named;
-  if (named.size === 1 && only !== undefined && only !== "") return checkedModel(only);
+  const only = singleModel(body ?? new Uint8Array(0));
+  if (only !== null) return checkedModel(only);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder().decode(body ?? new ArrayBuffer(0)));
+    parsed = JSON.parse(new TextDecoder().decode(body ?? new Uint8Array(0)));
   } catch {
     return { error: errorResponse("openai", 400, "The request body is not valid JSON.", { code: "invalid_json" }) };
   }
@@ -43,6 +45,25 @@ function modelOf(route: Route, body: ArrayBuffer | null): ModelLookup {
     return { error: errorResponse("openai", 400, "The request body must name a model, e.g. \"gemini-2.5-flash\".", { code: "missing_model" }) };
   }
   return checkedModel(raw);
+}
+
+/** The one model the body's `"model"` keys name; null when they name none or disagree. */
+function singleModel(body: Uint8Array): string | null {
+  const named = new Set(stringMembers(body, "model", MAX_MODEL_KEYS).map((member) => member.value));
+  const [only] = named;
+  return named.size === 1 && only !== undefined && only !== "" ? only : null;
+}
+
+/**
+ * Whether the start of a large body settles what the proxy must know before choosing a
+ * key: the model of an OpenAI-style request, and that no file or cache is named (names
+ * are parsed out of a whole body only). A body it does not settle is read whole.
+ */
+function startSettles(route: Route, method: string, start: Uint8Array): boolean {
+  if (mayNameResources(start)) return false;
+  if (route.style === "gemini") return true;
+  if (createsBatch(route, method)) return false;
+  return !route.modelInBody || singleModel(start) !== null;
 }
 
 function checkedModel(raw: string): ModelLookup {
@@ -54,7 +75,7 @@ function checkedModel(raw: string): ModelLookup {
 }
 
 /** Resources named in the path (`files/abc`) and in the body (file URIs, cachedContent). */
-function resourcesOf(route: NativeRoute, body: ArrayBuffer | null): string[] {
+function resourcesOf(route: NativeRoute, body: Uint8Array | null): string[] {
   const named = pathResource(route.resource);
   const used = bodyResources(body);
   return named === null || used.includes(named) ? used : [named, ...used];
@@ -72,7 +93,7 @@ function unexpected(style: ApiStyle, error: unknown, services: ProxyServices): R
  * What an OpenAI-style request uses: a batch or its input file, or in a chat a cache
  * named the compat way (`extra_body.google.cached_content`), found as in native bodies.
  */
-function openAIResourcesOf(route: OpenAIRoute, method: string, body: ArrayBuffer | null): string[] {
+function openAIResourcesOf(route: OpenAIRoute, method: string, body: Uint8Array | null): string[] {
   return route.endpoint === "chat/completions" ? openAIChatResources(body) : openAIResources(route, method, body);
 }
 
@@ -117,10 +138,14 @@ export async function handleProxy(request: Request, services: ProxyServices): Pr
     // Upload chunks go to the session's one key and are never replayed: stream them through.
     const streamed = owner !== undefined;
     const hasBody = request.method !== "GET" && request.method !== "HEAD";
-    const body = hasBody && !streamed ? await readBody(request, services.config.maxBodyBytes) : null;
-    const lookup = modelOf(route, body);
+    const body = hasBody && !streamed ? await takeRequestBody(request, services.config.maxBodyBytes, services.streams ?? standardStreams) : null;
+    let searched = body instanceof ReplayableBody ? body.start : body === null ? null : new Uint8Array(body);
+    if (body instanceof ReplayableBody && !startSettles(route, request.method, body.start)) searched = await body.whole();
+    const lookup = modelOf(route, searched);
     if ("error" in lookup) return lookup.error;
-    const resources = route.style === "gemini" ? resourcesOf(route, body) : openAIResourcesOf(route, request.method, body);
+    const namedIn = (bytes: Uint8Array | null): string[] =>
+      route.style === "gemini" ? resourcesOf(route, bytes) : openAIResourcesOf(route, request.method, bytes);
+    const resources = namedIn(searched);
     return await forward(
       {
         method: request.method,
@@ -133,6 +158,8 @@ export async function handleProxy(request: Request, services: ProxyServices): Pr
         resources,
         ...(owner !== undefined && { owner }),
         ...(sessionUrlOnly && { sessionUrlOnly }),
+        // Only the start was searched: names after it are looked for if a key refuses the request.
+        ...(body instanceof ReplayableBody && !body.complete && { resourcesInRest: async () => namedIn(await body.whole()) }),
       },
       services,
     );

@@ -20,6 +20,11 @@ export interface StreamRuntime {
   /** A pass-through pair; the client's side of a response body is piped through it. */
   passThrough(): ReadableWritablePair<Uint8Array, Uint8Array>;
   pieces(stream: ReadableStream<Uint8Array>): PieceReader;
+  /**
+   * The first `bytes` of a stream or more (fewer only if it ends first); the rest is
+   * cancelled: the stream is a branch of a tee() read only for its start.
+   */
+  readStart(stream: ReadableStream<Uint8Array>, bytes: number): Promise<Uint8Array>;
 }
 
 /** Standard streams: correct anywhere, but a piece is whatever one chunk the stream yields. */
@@ -35,6 +40,25 @@ export const standardStreams: StreamRuntime = {
       },
       cancel: (reason) => reader.cancel(reason),
     };
+  },
+  async readStart(stream, bytes) {
+    const reader = stream.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    while (size < bytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+    void reader.cancel().catch(() => undefined);
+    const prefix = new Uint8Array(size);
+    let offset = 0;
+    for (const chunk of chunks) {
+      prefix.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    return prefix;
   },
 };
 

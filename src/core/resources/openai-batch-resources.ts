@@ -26,7 +26,7 @@ export function createsBatch(route: OpenAIRoute, method: string): boolean {
 }
 
 /** The batch in the path, or the input file a batch creation names: they pin the request. */
-export function openAIResources(route: OpenAIRoute, method: string, body: ArrayBuffer | null): string[] {
+export function openAIResources(route: OpenAIRoute, method: string, body: Uint8Array | null): string[] {
   if (route.resource !== undefined) return [route.resource];
   if (!createsBatch(route, method) || body === null) return [];
   try {

@@ -86,15 +86,18 @@ class Names {
 }
 
 /**
- * Parsing is only worth it when a reference field appears as a key at all; most bodies
- * have none. That is decided by native byte search (a quote inside a JSON string is
- * escaped, so `"fileUri"` followed by a colon is a key), so a body with a large inline
- * image and no reference is never decoded or parsed.
+ * Whether a body may name a file or cache where Google checks it: a reference field
+ * appears as a key. Most bodies have none. Decided by native byte search (a quote inside
+ * a JSON string is escaped, so `"fileUri"` followed by a colon is a key), so a body with
+ * a large inline image and no reference is never decoded or parsed.
  */
-function parsedWithReferences(body: ArrayBuffer | null): unknown {
-  if (body === null || body.byteLength === 0) return undefined;
-  const bytes = new Uint8Array(body);
-  if (!REFERENCE_FIELDS.some((name) => hasKey(bytes, name))) return undefined;
+export function mayNameResources(bytes: Uint8Array): boolean {
+  return REFERENCE_FIELDS.some((name) => hasKey(bytes, name));
+}
+
+/** The parsed body, only when it may name resources at all. */
+function parsedWithReferences(body: Uint8Array | null): unknown {
+  if (body === null || body.byteLength === 0 || !mayNameResources(body)) return undefined;
   try {
     return JSON.parse(new TextDecoder().decode(body));
   } catch {
@@ -103,7 +106,7 @@ function parsedWithReferences(body: ArrayBuffer | null): unknown {
 }
 
 /** Distinct files and caches a native JSON request body uses where Google validates them. */
-export function bodyResources(body: ArrayBuffer | null): string[] {
+export function bodyResources(body: Uint8Array | null): string[] {
   const parsed = parsedWithReferences(body);
   if (parsed === undefined) return [];
   const names = new Names();
@@ -113,7 +116,7 @@ export function bodyResources(body: ArrayBuffer | null): string[] {
 }
 
 /** The cache an OpenAI-style chat uses, the compat way: `extra_body.google.cached_content`. */
-export function openAIChatResources(body: ArrayBuffer | null): string[] {
+export function openAIChatResources(body: Uint8Array | null): string[] {
   const parsed = parsedWithReferences(body);
   if (parsed === undefined) return [];
   const names = new Names();
