@@ -82,10 +82,12 @@ function routes(): Hono<AppEnv> {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
 
   // Browser clients of the API may call from any origin (the preflight reflects the
-  // requested headers, x-goog-api-key and x-stainless-* included); /stat and /api/* stay same-origin.
+  // requested headers, x-goog-api-key and x-stainless-* included); /stat and /api/* stay
+  // same-origin. The middleware is made once, not per request.
+  const apiCors = cors({ origin: "*", exposeHeaders: EXPOSED_HEADERS, maxAge: 86_400 });
   app.use("*", async (c, next) => {
     if (c.req.path.startsWith("/api/") || c.req.path === "/stat" || c.req.path.startsWith("/stat/")) return next();
-    return cors({ origin: "*", exposeHeaders: EXPOSED_HEADERS, maxAge: 86_400 })(c, next);
+    return apiCors(c, next);
   });
 
   app.route("/", statsRoutes());

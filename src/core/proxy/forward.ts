@@ -112,7 +112,10 @@ function metered(upstream: Response, key: PoolKey, model: string | null, sentAt:
     );
   }
   const isEventStream = upstream.headers.get("content-type")?.includes("text/event-stream") ?? false;
+  // A declared length is the body's only while it is not re-encoded on the way.
+  const declared = upstream.headers.has("content-encoding") ? NaN : Number(upstream.headers.get("content-length") ?? NaN);
   return meteredBody(upstream.body, {
+    ...(Number.isSafeInteger(declared) && declared > 0 && { length: declared }),
     idleTimeoutMs: services.config.streamIdleTimeoutMs,
     onEnd: (usage) => ended(usage),
     failureTail: (cause) => (isEventStream ? sseErrorEvent(style, cause) : null),

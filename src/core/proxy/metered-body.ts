@@ -14,6 +14,12 @@ export interface MeterOptions {
    */
   failureTail(cause: "stalled" | "reset"): Uint8Array | null;
   streams: StreamRuntime;
+  /**
+   * The body's length, when the upstream declared it (an answer that is not streamed):
+   * the counting branch stops once it has read that much, with no rest and no read for
+   * the end, and its buffer is no larger than the body.
+   */
+  length?: number;
 }
 
 /** Between reads the counting branch rests, and the runtime buffers what arrives for it. */
@@ -51,7 +57,8 @@ function restMs(received: number, elapsedMs: number): number {
 export function meteredBody(body: ReadableStream<Uint8Array>, options: MeterOptions): ReadableStream<Uint8Array> {
   const [toClient, toCount] = body.tee();
   const { readable, writable } = options.streams.passThrough();
-  const pieces = options.streams.pieces(toCount);
+  const { length } = options;
+  const pieces = options.streams.pieces(toCount, length === undefined ? undefined : length + 1);
   const stopPipe = new AbortController();
   let stalled = false;
 
@@ -94,6 +101,11 @@ export function meteredBody(body: ReadableStream<Uint8Array>, options: MeterOpti
         if (piece === null) break;
         received += piece.byteLength;
         usage.push(piece);
+        if (length !== undefined && received >= length) {
+          // All of it: what remains of the branch is its end, which the client's pipe reads.
+          void pieces.cancel(undefined).catch(() => undefined);
+          break;
+        }
         // A full piece means more is waiting: read on, or the tee would pile it up for this branch.
         if (piece.byteLength < pieces.capacity) {
           await new Promise((resolve) => setTimeout(resolve, restMs(received, Date.now() - started)));

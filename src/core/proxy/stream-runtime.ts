@@ -19,7 +19,8 @@ export interface PieceReader {
 export interface StreamRuntime {
   /** A pass-through pair; the client's side of a response body is piped through it. */
   passThrough(): ReadableWritablePair<Uint8Array, Uint8Array>;
-  pieces(stream: ReadableStream<Uint8Array>): PieceReader;
+  /** `most`: an upper bound on what one read needs to take, when known (a declared length). */
+  pieces(stream: ReadableStream<Uint8Array>, most?: number): PieceReader;
   /**
    * The first `bytes` of a stream or more (fewer only if it ends first); the rest is
    * cancelled: the stream is a branch of a tee() read only for its start.
@@ -70,11 +71,13 @@ const PIECE_BYTES = 256 * 1024;
  * buffer: each read hands over everything that has arrived, up to the buffer, at once,
  * instead of every chunk the network delivered, so the reader may rest between reads.
  */
-export function byobPieces(stream: ReadableStream<Uint8Array>): PieceReader {
+export function byobPieces(stream: ReadableStream<Uint8Array>, most?: number): PieceReader {
   const reader = stream.getReader({ mode: "byob" });
-  let buffer = new ArrayBuffer(PIECE_BYTES);
+  // A small answer's buffer is its size: a fresh 256 KiB for each was measurable.
+  const capacity = Math.min(PIECE_BYTES, most ?? PIECE_BYTES);
+  let buffer = new ArrayBuffer(capacity);
   return {
-    capacity: PIECE_BYTES,
+    capacity,
     async read() {
       const { done, value } = await reader.read(new Uint8Array(buffer));
       if (value !== undefined) buffer = value.buffer;
