@@ -6,13 +6,30 @@ import { Buffer } from "node:buffer";
 
 const encoder = new TextEncoder();
 
-/** Bytes of an ASCII marker, encoded once per call site. */
+/** Markers are a handful of fixed field names: each is encoded once per process. */
+const markers = new Map<string, Uint8Array>();
+const MAX_MARKERS = 64;
+
+/** Bytes of an ASCII marker. */
 export function marker(text: string): Uint8Array {
-  return encoder.encode(text);
+  let bytes = markers.get(text);
+  if (bytes === undefined) {
+    bytes = encoder.encode(text);
+    if (markers.size < MAX_MARKERS) markers.set(text, bytes);
+  }
+  return bytes;
 }
 
+/** A body is searched for several markers in a row: its Buffer view is made once. */
+const views = new WeakMap<Uint8Array, Buffer>();
+
 function view(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let buffer = views.get(bytes);
+  if (buffer === undefined) {
+    buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    views.set(bytes, buffer);
+  }
+  return buffer;
 }
 
 /** Where `needle` first occurs in `haystack` at or after `from`; -1 if nowhere. */
