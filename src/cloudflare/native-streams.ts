@@ -12,7 +12,8 @@ export const workersStreams: StreamRuntime = {
     // One native read that returns once `bytes` have arrived: no JavaScript per chunk.
     const reader = stream.getReader({ mode: "byob" });
     const { value } = await reader.readAtLeast(bytes, new Uint8Array(bytes));
-    void reader.cancel().catch(() => undefined);
+    reader.releaseLock();
     return value ?? new Uint8Array(0);
   },
+
 };

@@ -215,7 +215,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
         fetch(upstreamUrl(route, services.config, request.url), {
           method: request.method,
           headers: upstreamHeaders(route, request.headers, key.secret),
-          body: request.body instanceof ReplayableBody ? request.body.next() : request.body,
+          body: request.body instanceof ReplayableBody ? await request.body.next() : request.body,
           redirect: "manual",
           signal,
           ...(request.body instanceof ReadableStream && STREAMED_BODY),

@@ -1,29 +1,33 @@
+import { concatBytes } from "../bytes";
 import type { StreamRuntime } from "./stream-runtime";
 
-// A large request body is never read by JavaScript. Reading 15 MB into one buffer to
-// replay it on retries cost about as much CPU as the Workers Free plan grants a whole
-// request; moving it through tee() costs next to nothing. Each attempt sends one branch
-// of a tee as it is, and the other branch stays, unread, as the copy for the next
-// attempt: a retry on another key sends the same bytes, even after a key answered 429
-// to a body it had taken whole. A third branch is read only as far as its start, where
-// the model and resource names are looked for. (Workers keep the request's length on
-// every branch, so each upload goes with its Content-Length.)
+// A large request body is not read into memory unless it must be. Reading 15 MB into
+// one buffer to replay it cost about as much CPU as the Workers Free plan grants a
+// whole request; moving it through one tee() costs next to nothing. The first attempt
+// sends one branch as it is (Workers keep the request's length on it, so the upload has
+// its Content-Length). The other branch is read only as far as its start, where the
+// model and resource names are looked for, and its rest stays unread, as the copy for
+// a retry: only a retry on another key (a 429, even after the key took the body whole)
+// reads the body whole, natively, and sends those same bytes.
 
 export class ReplayableBody {
+  /** The first attempt's branch, untouched until that attempt takes it. */
+  #first: ReadableStream<Uint8Array> | null;
   /** The start of the body, as searched; all of it once read whole. */
   #start: Uint8Array;
-  /** The unread copy for the next attempt; null once the body was read whole. */
-  #copy: ReadableStream<Uint8Array> | null;
+  /** The unread rest after the start; null once the body was read whole. */
+  #rest: ReadableStream<Uint8Array> | null;
 
-  private constructor(start: Uint8Array, copy: ReadableStream<Uint8Array>) {
+  private constructor(first: ReadableStream<Uint8Array>, start: Uint8Array, rest: ReadableStream<Uint8Array>) {
+    this.#first = first;
     this.#start = start;
-    this.#copy = copy;
+    this.#rest = rest;
   }
 
-  /** Keeps `body` replayable, having read its first `bytes` (or more). */
+  /** Keeps a body replayable, having read its first `bytes` (or more). */
   static async of(body: ReadableStream<Uint8Array>, bytes: number, streams: StreamRuntime): Promise<ReplayableBody> {
-    const [searched, copy] = body.tee();
-    return new ReplayableBody(await streams.readStart(searched, bytes), copy);
+    const [first, copy] = body.tee();
+    return new ReplayableBody(first, await streams.readStart(copy, bytes), copy);
   }
 
   /** The part read so far: the whole body after whole(). */
@@ -33,38 +37,43 @@ export class ReplayableBody {
 
   /** Whether `start` is the whole body. */
   get complete(): boolean {
-    return this.#copy === null;
-  }
-
-  /** The body for one attempt. */
-  next(): Uint8Array | ReadableStream<Uint8Array> {
-    return this.#takeCopy() ?? this.#start;
+    return this.#rest === null;
   }
 
   /**
-   * Reads the body whole (natively, in one call) and keeps it: for the rare request
-   * whose start does not settle what the proxy must know about it.
+   * The body for one attempt: the first takes its branch as it is; a retry, rare, takes
+   * the body read whole (natively), so it too goes with its length.
+   */
+  async next(): Promise<Uint8Array | ReadableStream<Uint8Array>> {
+    const first = this.#first;
+    if (first === null) return this.whole();
+    this.#first = null;
+    return first;
+  }
+
+  /**
+   * Reads the body whole (its rest natively, in one call) and keeps it: for the rare
+   * request whose start does not settle what the proxy must know about it.
    */
   async whole(): Promise<Uint8Array> {
-    const copy = this.#takeCopy();
-    if (copy === null) return this.#start;
-    this.#start = new Uint8Array(await new Response(copy).arrayBuffer());
-    this.release();
+    // Read before any attempt: the first attempt's branch would hold a second copy meanwhile.
+    void this.#first?.cancel().catch(() => undefined);
+    this.#first = null;
+    const rest = this.#rest;
+    if (rest === null) return this.#start;
+    this.#rest = null;
+    // The rest has been read from (its start), and a Response takes no such stream as its
+    // body; a branch of it is a fresh stream.
+    const [unread, unused] = rest.tee();
+    void unused.cancel().catch(() => undefined);
+    this.#start = concatBytes(this.#start, new Uint8Array(await new Response(unread).arrayBuffer()));
     return this.#start;
   }
 
-  /** Drops the replay copy: no attempt will follow. */
+  /** Drops what is kept for attempts: none will follow. */
   release(): void {
-    const copy = this.#copy;
-    this.#copy = null;
-    void copy?.cancel().catch(() => undefined);
-  }
-
-  /** One branch of the copy, keeping the other for later. */
-  #takeCopy(): ReadableStream<Uint8Array> | null {
-    if (this.#copy === null) return null;
-    const [now, later] = this.#copy.tee();
-    this.#copy = later;
-    return now;
+    for (const stream of [this.#first, this.#rest]) void stream?.cancel().catch(() => undefined);
+    this.#first = null;
+    this.#rest = null;
   }
 }

@@ -22,8 +22,8 @@ export interface StreamRuntime {
   /** `most`: an upper bound on what one read needs to take, when known (a declared length). */
   pieces(stream: ReadableStream<Uint8Array>, most?: number): PieceReader;
   /**
-   * The first `bytes` of a stream or more (fewer only if it ends first); the rest is
-   * cancelled: the stream is a branch of a tee() read only for its start.
+   * Reads the first `bytes` of a stream or more (fewer only if it ends first) and
+   * releases it: the rest can still be read, teed or piped.
    */
   readStart(stream: ReadableStream<Uint8Array>, bytes: number): Promise<Uint8Array>;
 }
@@ -52,7 +52,7 @@ export const standardStreams: StreamRuntime = {
       chunks.push(value);
       size += value.byteLength;
     }
-    void reader.cancel().catch(() => undefined);
+    reader.releaseLock();
     const prefix = new Uint8Array(size);
     let offset = 0;
     for (const chunk of chunks) {
