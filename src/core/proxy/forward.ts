@@ -208,6 +208,8 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     const attempt = new AbortController();
     const signal = attempt.signal;
     if (request.signal !== undefined) follow(request.signal, attempt);
+    // A retry of a large body reads it whole first: a failure there is the client's upload, not the key's.
+    const body = request.body instanceof ReplayableBody ? await request.body.next() : request.body;
     const sentAt = Date.now();
     let upstream: Response;
     try {
@@ -215,10 +217,10 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
         fetch(upstreamUrl(route, services.config, request.url), {
           method: request.method,
           headers: upstreamHeaders(route, request.headers, key.secret),
-          body: request.body instanceof ReplayableBody ? await request.body.next() : request.body,
+          body,
           redirect: "manual",
           signal,
-          ...(request.body instanceof ReadableStream && STREAMED_BODY),
+          ...(body instanceof ReadableStream && STREAMED_BODY),
         }),
         services.config.firstByteTimeoutMs,
         () => attempt.abort(),
