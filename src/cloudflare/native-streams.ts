@@ -15,5 +15,4 @@ export const workersStreams: StreamRuntime = {
     reader.releaseLock();
     return value ?? new Uint8Array(0);
   },
-
 };
