@@ -17,7 +17,7 @@ function key(index: number): string {
 }
 
 const upstream = await startFakeUpstream();
-const proxy = await startProxy({ upstreamOrigin: upstream.origin, keys: poolKeys, proxyToken, vars: { ADMIN_API_KEY: ADMIN } });
+const proxy = await startProxy({ runtime: "workers", upstreamOrigin: upstream.origin, keys: poolKeys, proxyToken, vars: { ADMIN_API_KEY: ADMIN } });
 
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; text: string; ms: number }> {
   const started = performance.now();

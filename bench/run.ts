@@ -37,7 +37,7 @@ try {
     OPENAI_UPSTREAM_URL: `${upstream.origin}/v1beta/openai`,
   };
   // One at a time: three wrangler builds at once would starve this machine.
-  const proxy = await startProxy({ upstreamOrigin: upstream.origin, keys: poolKeys, proxyToken });
+  const proxy = await startProxy({ runtime: "workers", upstreamOrigin: upstream.origin, keys: poolKeys, proxyToken });
   stops.push(() => proxy.stop());
   const floor: WranglerDev = await startWranglerDev({
     config: "bench/floor-worker/wrangler.jsonc",

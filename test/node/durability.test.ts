@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import type { KeyStats, StatsSnapshot } from "../../src/core/stats-model.ts";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
@@ -32,7 +32,7 @@ afterAll(async () => {
   if (stateDir !== undefined) await rm(stateDir, { recursive: true, force: true });
 });
 
-const start = (): Promise<RunningProxy> => startProxy({ upstreamOrigin: upstream.origin, keys: KEYS, proxyToken, persistTo: stateDir });
+const start = (): Promise<RunningProxy> => startProxy({ runtime: inject("proxyRuntime"), upstreamOrigin: upstream.origin, keys: KEYS, proxyToken, persistTo: stateDir });
 
 async function generate(origin: string): Promise<number> {
   const response = await fetch(`${origin}/v1beta/models/${MODEL}:generateContent`, {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import type { StatsSnapshot } from "../../src/core/stats-model.ts";
 import { startFakeUpstream, type FakeUpstream, type RequestLogEntry } from "../fake-upstream/index.ts";
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
@@ -22,7 +22,7 @@ let proxy: RunningProxy;
 beforeAll(async () => {
   upstream = await startFakeUpstream();
   for (const key of KEYS) upstream.setQuota({ key, model: MODEL, perDay: PER_DAY });
-  proxy = await startProxy({ upstreamOrigin: upstream.origin, keys: KEYS, proxyToken });
+  proxy = await startProxy({ runtime: inject("proxyRuntime"), upstreamOrigin: upstream.origin, keys: KEYS, proxyToken });
 });
 
 afterAll(async () => {

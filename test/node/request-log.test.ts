@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import type { RequestLog } from "../../src/core/services.ts";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
@@ -21,6 +21,7 @@ beforeAll(async () => {
   upstream.setKey({ key: suspended!, suspended: true });
   for (const key of poolKeys) upstream.setQuota({ key, model: "gemini-log-spent", perDay: 0 });
   proxy = await startProxy({
+    runtime: inject("proxyRuntime"),
     upstreamOrigin: upstream.origin,
     keys: poolKeys,
     proxyToken,

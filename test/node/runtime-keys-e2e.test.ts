@@ -2,7 +2,7 @@ import { GoogleGenAI } from "@google/genai";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import type { AddKeysResult, VerifyJob } from "../../src/core/admin-model.ts";
 import type { KeyListPage } from "../../src/core/stats-model.ts";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
@@ -25,7 +25,7 @@ let stateDir: string;
 let proxy: RunningProxy | undefined;
 
 const start = (): Promise<RunningProxy> =>
-  startProxy({ upstreamOrigin: upstream.origin, keys: [spent!], proxyToken, persistTo: stateDir, vars: { ADMIN_API_KEY: ADMIN } });
+  startProxy({ runtime: inject("proxyRuntime"), upstreamOrigin: upstream.origin, keys: [spent!], proxyToken, persistTo: stateDir, vars: { ADMIN_API_KEY: ADMIN } });
 
 beforeAll(async () => {
   upstream = await startFakeUpstream();

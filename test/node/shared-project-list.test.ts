@@ -1,5 +1,5 @@
 import { GoogleGenAI } from "@google/genai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
 import { poolKeys, proxyToken } from "../setup/test-keys.ts";
@@ -14,7 +14,7 @@ let proxy: RunningProxy;
 beforeAll(async () => {
   upstream = await startFakeUpstream();
   for (const key of poolKeys.slice(0, 3)) upstream.setKey({ key, project: "shared" });
-  proxy = await startProxy({ upstreamOrigin: upstream.origin, keys: poolKeys, proxyToken });
+  proxy = await startProxy({ runtime: inject("proxyRuntime"), upstreamOrigin: upstream.origin, keys: poolKeys, proxyToken });
 });
 
 afterAll(async () => {

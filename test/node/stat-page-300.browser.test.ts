@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { en } from "../../src/core/stats/strings-en.ts";
 import { zhCN } from "../../src/core/stats/strings-zh-cn.ts";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
@@ -106,7 +106,7 @@ beforeAll(async () => {
   for (const position of PLAN.invalid) upstream.setKey({ key: POOL[position - 1]!, invalid: true });
   upstream.setKey({ key: ADDED_INVALID!, invalid: true });
   persistTo = await mkdtemp(join(tmpdir(), "stat-page-300-"));
-  const options = { upstreamOrigin: upstream.origin, keys: POOL, proxyToken, persistTo, vars: { ADMIN_API_KEY: ADMIN_TOKEN } };
+  const options = { runtime: inject("proxyRuntime"), upstreamOrigin: upstream.origin, keys: POOL, proxyToken, persistTo, vars: { ADMIN_API_KEY: ADMIN_TOKEN } };
   proxy = await startProxy(options);
   // One request creates the Durable Object's storage with the 300 keys in it.
   const first = await fetch(`${proxy.origin}/v1beta/models/${FLASH}:generateContent`, {
@@ -117,8 +117,8 @@ beforeAll(async () => {
   expect(first.status).toBe(200);
   for (let i = 0; i < 50 && (await apiStats()).totals.requests < 1; i++) await new Promise((resolve) => setTimeout(resolve, 100));
   await proxy.stop();
-  await seedPool(persistTo, POOL, PLAN);
-  await backfillHistory(persistTo, POOL);
+  await seedPool(proxy, POOL, PLAN);
+  await backfillHistory(proxy, POOL);
   proxy = await startProxy(options);
 
   browser = await launchChromium();

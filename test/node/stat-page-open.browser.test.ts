@@ -1,5 +1,5 @@
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { en } from "../../src/core/stats/strings-en.ts";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
@@ -20,7 +20,7 @@ const seen = { dialogs: [] as string[], problems: [] as string[] };
 
 beforeAll(async () => {
   upstream = await startFakeUpstream();
-  proxy = await startProxy({ upstreamOrigin: upstream.origin, keys: poolKeys, vars: { ADMIN_API_KEY: ADMIN_TOKEN } });
+  proxy = await startProxy({ runtime: inject("proxyRuntime"), upstreamOrigin: upstream.origin, keys: poolKeys, vars: { ADMIN_API_KEY: ADMIN_TOKEN } });
   browser = await launchChromium();
   page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-US" })).newPage();
   watch(page, seen);

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { StatsApiResponse } from "../../src/core/stats-model.ts";
 import { en } from "../../src/core/stats/strings-en.ts";
 import { zhCN } from "../../src/core/stats/strings-zh-cn.ts";
@@ -108,12 +108,12 @@ async function markOf(target: Page, position: number, model: string) {
 beforeAll(async () => {
   upstream = await startFakeUpstream();
   persistTo = await mkdtemp(join(tmpdir(), "stat-page-"));
-  proxy = await startProxy({ upstreamOrigin: upstream.origin, keys: poolKeys, proxyToken, persistTo });
+  proxy = await startProxy({ runtime: inject("proxyRuntime"), upstreamOrigin: upstream.origin, keys: poolKeys, proxyToken, persistTo });
   await seedTraffic();
   // Earlier hours and days for the chart, written while the proxy is down, then back up on the same storage.
   await proxy.stop();
-  await backfillHistory(persistTo, poolKeys);
-  proxy = await startProxy({ upstreamOrigin: upstream.origin, keys: poolKeys, proxyToken, persistTo });
+  await backfillHistory(proxy, poolKeys);
+  proxy = await startProxy({ runtime: inject("proxyRuntime"), upstreamOrigin: upstream.origin, keys: poolKeys, proxyToken, persistTo });
 
   browser = await launchChromium();
   context = await desktopContext(browser);

@@ -1,5 +1,5 @@
 import { GoogleGenAI } from "@google/genai";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import type { RequestLog } from "../../src/core/services.ts";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
@@ -25,7 +25,7 @@ let proxy: RunningProxy;
 
 beforeAll(async () => {
   upstream = await startFakeUpstream();
-  proxy = await startProxy({ upstreamOrigin: upstream.origin, keys, proxyToken, vars: { LOG_REQUESTS: "true" } });
+  proxy = await startProxy({ runtime: inject("proxyRuntime"), upstreamOrigin: upstream.origin, keys, proxyToken, vars: { LOG_REQUESTS: "true" } });
 });
 
 afterAll(async () => {

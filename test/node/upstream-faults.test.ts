@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import type { StatsSnapshot } from "../../src/core/stats-model.ts";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
@@ -20,6 +20,7 @@ let proxy: RunningProxy;
 beforeAll(async () => {
   upstream = await startFakeUpstream();
   proxy = await startProxy({
+    runtime: inject("proxyRuntime"),
     upstreamOrigin: upstream.origin,
     keys: poolKeys,
     proxyToken,

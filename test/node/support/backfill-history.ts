@@ -1,14 +1,13 @@
-import { readdir } from "node:fs/promises";
-import { join } from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import { createKeyRing } from "../../../src/core/key-ring.ts";
 import { KeyStore } from "../../../src/core/key-store/key-store.ts";
 import type { SqlRow, SqlRunner, SqlValue } from "../../../src/core/key-store/sql.ts";
+import { keyStoreFile, type StoppedProxy } from "../../setup/key-store-file.ts";
 
 // A proxy started a minute ago has one hour of history, so its chart is one bar. For the
 // screenshot the README shows, this writes 30 days of plausible earlier traffic into a
-// *stopped* proxy's Durable Object storage, through the key store's own recordUsage (the
-// same code the Durable Object runs, over node:sqlite instead of ctx.storage.sql).
+// *stopped* proxy's storage (its Durable Object's or the Node server's SQLite file), through
+// the key store's own recordUsage: the same code either runtime runs, over node:sqlite.
 
 const HOUR_MS = 3_600_000;
 
@@ -35,18 +34,6 @@ function random(seed: number): () => number {
   };
 }
 
-/** Where `wrangler dev --persist-to DIR` keeps the ApiKeyManager's SQLite database (miniflare's layout). */
-async function durableObjectDatabase(persistTo: string): Promise<string> {
-  const root = join(persistTo, "v3", "do");
-  for (const namespace of await readdir(root)) {
-    if (!namespace.endsWith("ApiKeyManager")) continue;
-    // One database per object (named by its id hash) next to miniflare's metadata.sqlite.
-    const files = (await readdir(join(root, namespace))).filter((file) => /^[0-9a-f]{64}\.sqlite$/.test(file));
-    if (files.length === 1) return join(root, namespace, files[0]!);
-  }
-  throw new Error(`no single ApiKeyManager database under ${root}: ${(await readdir(root, { recursive: true })).join(", ")}`);
-}
-
 function runner(db: DatabaseSync): SqlRunner {
   return <Row extends SqlRow>(query: string, ...bindings: SqlValue[]) =>
     db.prepare(query).all(...(bindings as SQLInputValue[])) as Row[];
@@ -63,8 +50,8 @@ function hourlyVolume(hour: number, next: () => number): number {
  * Runs `write` in one transaction on a stopped proxy's key store, with the ids of `keys`
  * (API_KEYS order): the key store's own code over node:sqlite instead of ctx.storage.sql.
  */
-export async function writeKeyStore(persistTo: string, keys: readonly string[], write: (store: KeyStore, ids: string[]) => void): Promise<void> {
-  const db = new DatabaseSync(await durableObjectDatabase(persistTo));
+export async function writeKeyStore(stopped: StoppedProxy, keys: readonly string[], write: (store: KeyStore, ids: string[]) => void): Promise<void> {
+  const db = new DatabaseSync(await keyStoreFile(stopped));
   const store = new KeyStore(runner(db));
   const ids = (await createKeyRing(keys.join(","))).keys.map((key) => key.id);
   db.exec("BEGIN");
@@ -79,9 +66,9 @@ export async function writeKeyStore(persistTo: string, keys: readonly string[], 
   }
 }
 
-export async function backfillHistory(persistTo: string, keys: readonly string[], now = Date.now()): Promise<void> {
+export async function backfillHistory(stopped: StoppedProxy, keys: readonly string[], now = Date.now()): Promise<void> {
   const next = random(20_251_126);
-  await writeKeyStore(persistTo, keys, (store, ids) => {
+  await writeKeyStore(stopped, keys, (store, ids) => {
     const record = (at: number, count: number) => {
       for (let i = 0; i < count; i++) {
         let pick = next();

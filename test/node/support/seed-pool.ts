@@ -1,13 +1,15 @@
 import { classifyUpstream } from "../../../src/core/upstream-outcome.ts";
 import { apiKeyInvalid, quotaExceeded, type ErrorReply } from "../../fake-upstream/error-bodies.ts";
+import type { StoppedProxy } from "../../setup/key-store-file.ts";
 import { writeKeyStore } from "./backfill-history.ts";
 
 // A big pool the way it looks after a busy day: today's usage on most keys, one model
 // out of quota on most of them, another cooling on a few, some keys Google calls
 // invalid. Driving that through the proxy would take thousands of requests whose key
-// choice the test cannot steer, so this writes it into a *stopped* proxy's Durable
-// Object storage through the key store's own recordUsage and recordFailure, with faults
-// classified from Google's exact error bodies by the proxy's own classifier.
+// choice the test cannot steer, so this writes it into a *stopped* proxy's storage (its
+// Durable Object's or the Node server's SQLite file) through the key store's own
+// recordUsage and recordFailure, with faults classified from Google's exact error bodies
+// by the proxy's own classifier.
 
 export interface PoolPlan {
   /** Positions (1-based) out of the day's quota for `exhaustedModel`. */
@@ -30,8 +32,8 @@ function fault(reply: ErrorReply) {
   return outcome;
 }
 
-export async function seedPool(persistTo: string, keys: readonly string[], plan: PoolPlan, now = Date.now()): Promise<void> {
-  await writeKeyStore(persistTo, keys, (store, ids) => {
+export async function seedPool(stopped: StoppedProxy, keys: readonly string[], plan: PoolPlan, now = Date.now()): Promise<void> {
+  await writeKeyStore(stopped, keys, (store, ids) => {
     const idAt = (position: number): string => ids[position - 1]!;
     // Usage that varies by key and model, deterministically (the screenshot only changes with the page).
     for (const [index, keyId] of ids.entries()) {
