@@ -1,16 +1,19 @@
 // `npm run bench`: starts the fake Gemini upstream, the proxy as users run it (wrangler
-// dev, local Durable Object storage), the floor pass-through and the counting build, all
-// on 127.0.0.1; measures; prints one table; writes bench/results/<timestamp>.json.
+// dev, local Durable Object storage), the same proxy as the Node server, the floor
+// pass-through and the counting build, all on 127.0.0.1; measures; prints one table;
+// writes bench/results/<timestamp>.json.
 
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startFakeUpstream } from "../test/fake-upstream/index.ts";
-import { startProxy } from "../test/setup/start-proxy.ts";
+import buildNodeServer from "../test/setup/build-node-server.ts";
+import { startNodeProxy } from "../test/setup/node-proxy.ts";
+import { proxyVars, startProxy } from "../test/setup/start-proxy.ts";
 import { poolKeys, proxyToken } from "../test/setup/test-keys.ts";
 import { readConfig } from "./lib/config.ts";
 import { sendMany } from "./lib/bounded-fetch.ts";
 import { countRows } from "./lib/do-storage.ts";
-import { clientHeaders, generatePath, LOAD_MODEL, promptBody } from "./lib/requests.ts";
+import { clientHeaders, generatePath, LOAD_MODEL, promptBody, QUOTA_MODEL } from "./lib/requests.ts";
 import type { Target } from "./lib/targets.ts";
 import { checksBlock, cpuBlock, renderTable } from "./report/table.ts";
 import { checkCpuTargets, checkMemoryTargets, checkTargets } from "./report/targets.ts";
@@ -39,14 +42,18 @@ try {
   // One at a time: three wrangler builds at once would starve this machine.
   const proxy = await startProxy({ runtime: "workers", upstreamOrigin: upstream.origin, keys: poolKeys, proxyToken });
   stops.push(() => proxy.stop());
+  await buildNodeServer();
+  const node = await startNodeProxy({ vars: proxyVars({ upstreamOrigin: upstream.origin, keys: poolKeys, proxyToken }) });
+  stops.push(() => node.stop());
   const floor: WranglerDev = await startWranglerDev({
     config: "bench/floor-worker/wrangler.jsonc",
     vars: { UPSTREAM_ORIGIN: upstream.origin, UPSTREAM_KEY: firstKey },
   });
   stops.push(() => floor.stop());
-  log(`bench: upstream ${upstream.origin}, proxy ${proxy.origin}, floor ${floor.origin}`);
+  log(`bench: upstream ${upstream.origin}, proxy ${proxy.origin}, node ${node.origin}, floor ${floor.origin}`);
 
   const proxyTarget: Target = { name: "proxy", origin: proxy.origin };
+  const nodeTarget: Target = { name: "node", origin: node.origin, pid: node.pid };
   const floorTarget: Target = { name: "floor", origin: floor.origin };
   const directTarget: Target = { name: "direct", origin: upstream.origin };
 
@@ -65,7 +72,7 @@ try {
   }
 
   if (config.only === "memory") {
-    const memory = await measureStreamingMemory(upstream, [floorTarget, proxyTarget], config, log);
+    const memory = await measureStreamingMemory(upstream, [floorTarget, proxyTarget, nodeTarget], config, log);
     const checks = checkMemoryTargets(memory);
     console.log(checksBlock(checks));
     await writeResults({ memory }, checks);
@@ -99,7 +106,7 @@ try {
     );
     await new Promise((resolve) => setTimeout(resolve, 500));
     const rowsBefore = await countRows(proxy.persistTo);
-    const throughput = await measureThroughput([floorTarget, proxyTarget, directTarget], config, {
+    const throughput = await measureThroughput([floorTarget, proxyTarget, nodeTarget, directTarget], config, {
       "x-goog-api-key": firstKey,
       "content-type": "application/json",
     }, log);
@@ -112,13 +119,14 @@ try {
     };
 
     log("bench: stream latency");
-    const stream = await measureStreamLatency(upstream, [floorTarget, proxyTarget], config);
+    const stream = await measureStreamLatency(upstream, [floorTarget, proxyTarget, nodeTarget], config);
 
     log("bench: memory while streaming");
-    const memory = await measureStreamingMemory(upstream, [floorTarget, proxyTarget], config, log);
+    const memory = await measureStreamingMemory(upstream, [floorTarget, proxyTarget, nodeTarget], config, log);
 
     log("bench: quota scenario");
     const quota = await measureQuota(upstream, proxy.origin, config);
+    const quotaNode = await measureQuota(upstream, node.origin, config, `${QUOTA_MODEL}-node`);
 
     log("bench: Durable Object calls (counting build)");
     await floor.stop();
@@ -130,7 +138,7 @@ try {
     const doCalls = await measureDoCalls(upstream, counting, config.doRequests);
     log("bench: a Durable Object that answers late (counting build)");
     const lateManager = await measureLateManager(counting.origin, config);
-    return { throughput, stream, memory, doCalls, lateManager, proxyRows, quota };
+    return { throughput, stream, memory, doCalls, lateManager, proxyRows, quota, quotaNode };
   }
 } finally {
   for (const stop of stops.reverse()) await stop().catch(() => undefined);

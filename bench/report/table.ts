@@ -2,6 +2,7 @@
 // targets with a verdict each.
 
 import { CPU_CASES, type CpuResult } from "../scenarios/cpu-per-request.ts";
+import type { QuotaResult } from "../scenarios/quota.ts";
 import type { MemoryRun } from "../scenarios/streaming-memory.ts";
 import type { Measurements, TargetCheck } from "./targets.ts";
 
@@ -28,34 +29,51 @@ export function checksBlock(checks: TargetCheck[]): string {
   return table([["target", "wanted", "measured", "verdict"], ...checks.map((c) => [c.name, c.target, c.measured, c.holds ? "holds" : "MISSED"])]);
 }
 
+function quotaBlock(label: string, quota: QuotaResult): string {
+  return table([
+    [`${label}: ${quota.keys} keys, ${quota.perMinute}/${quota.windowMs} ms, ${quota.perDay}/day`, "sent", "served", "servable", "upstream 429", "teaching", "avoidable"],
+    ...quota.bursts.map((b, i) => [`burst ${i + 1}`, String(b.sent), String(b.served), String(b.servable), String(b.upstream429s), String(b.teaching429s), String(b.avoidable429s)]),
+    ["total", String(quota.sent), String(quota.served), String(quota.servable), String(quota.upstream429s), String(quota.teaching429s), String(quota.avoidable429s)],
+    ["extra 429s: raced / late", "", "", "", `${quota.inFlight429s} / ${quota.late429s}`, "", ""],
+  ]);
+}
+
 export function renderTable(m: Measurements, checks: TargetCheck[]): string {
   const { throughput: t, stream: s, memory, doCalls, quota } = m;
   const sections: string[] = [];
+  const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
   sections.push(
     table([
-      ["generateContent, 16 conn", "proxy", "floor", "direct", "proxy/floor", "proxy-floor"],
-      ["requests/s (median round)", t.proxy.rps.toFixed(0), t.floor.rps.toFixed(0), t.direct.rps.toFixed(0), `${(t.proxy.rps / t.floor.rps).toFixed(2)}x`, ""],
-      ["p50 latency", ms(t.proxy.p50Ms), ms(t.floor.p50Ms), ms(t.direct.p50Ms), `${(t.proxy.p50Ms / t.floor.p50Ms).toFixed(2)}x`, signed(t.proxy.p50Ms - t.floor.p50Ms, "ms")],
-      ["p99 latency", ms(t.proxy.p99Ms), ms(t.floor.p99Ms), ms(t.direct.p99Ms), `${(t.proxy.p99Ms / t.floor.p99Ms).toFixed(2)}x`, signed(t.proxy.p99Ms - t.floor.p99Ms, "ms")],
+      ["generateContent, 16 conn", "proxy", "node", "floor", "direct", "proxy/floor", "node/floor", "node/proxy", "proxy-floor"],
+      ["requests/s (median round)", t.proxy.rps.toFixed(0), t.node.rps.toFixed(0), t.floor.rps.toFixed(0), t.direct.rps.toFixed(0), ratio(t.proxy.rps, t.floor.rps), ratio(t.node.rps, t.floor.rps), ratio(t.node.rps, t.proxy.rps), ""],
+      ...(["p50", "p99"] as const).map((p) => {
+        const [proxy, node, floor] = [t.proxy[`${p}Ms`], t.node[`${p}Ms`], t.floor[`${p}Ms`]];
+        return [`${p} latency`, ms(proxy), ms(node), ms(floor), ms(t.direct[`${p}Ms`]), ratio(proxy, floor), ratio(node, floor), ratio(node, proxy), signed(proxy - floor, "ms")];
+      }),
       [
         "per-round proxy/floor",
         t.proxy.rounds.map((round, i) => (round.rps / (t.floor.rounds[i]?.rps ?? Number.NaN)).toFixed(2)).join(" "),
+        t.node.rounds.map((round, i) => (round.rps / (t.floor.rounds[i]?.rps ?? Number.NaN)).toFixed(2)).join(" "),
+        "",
+        "",
         "",
         "",
         "",
         "",
       ],
-      ["non-2xx / errors", `${t.proxy.non2xx}/${t.proxy.errors}`, `${t.floor.non2xx}/${t.floor.errors}`, `${t.direct.non2xx}/${t.direct.errors}`, "", ""],
+      ["non-2xx / errors", ...(["proxy", "node", "floor", "direct"] as const).map((name) => `${t[name].non2xx}/${t[name].errors}`), "", "", "", ""],
     ]),
   );
   sections.push(
     table([
-      ["stream, 10 chunks 50 ms apart", "proxy", "floor", "added"],
-      ["first chunk (median)", ms(s.proxy.firstChunkMs), ms(s.floor.firstChunkMs), signed(s.proxy.firstChunkMs - s.floor.firstChunkMs, "ms")],
-      ["last chunk (median)", ms(s.proxy.lastChunkMs), ms(s.floor.lastChunkMs), signed(s.proxy.lastChunkMs - s.floor.lastChunkMs, "ms")],
+      ["stream, 10 chunks 50 ms apart", "proxy", "node", "floor", "proxy added", "node added"],
+      ...(["first", "last"] as const).map((which) => {
+        const at = (name: keyof typeof s): number => s[name][`${which}ChunkMs`];
+        return [`${which} chunk (median)`, ms(at("proxy")), ms(at("node")), ms(at("floor")), signed(at("proxy") - at("floor"), "ms"), signed(at("node") - at("floor"), "ms")];
+      }),
     ]),
   );
-  const memoryRows = [["large SSE stream, workerd VmRSS", "MB", "seconds", "start MiB", "peak MiB", "end MiB", "front start/peak/end MiB"]];
+  const memoryRows = [["large SSE stream, VmRSS (workerd; node process)", "MB", "seconds", "start MiB", "peak MiB", "end MiB", "front start/peak/end MiB"]];
   const memoryRow = (label: string, run: MemoryRun): string[] => [
     label,
     (run.bytes / 1e6).toFixed(0),
@@ -65,10 +83,10 @@ export function renderTable(m: Measurements, checks: TargetCheck[]): string {
     run.endMiB.toFixed(0),
     `${run.frontStartMiB.toFixed(0)}/${run.frontPeakMiB.toFixed(0)}/${run.frontEndMiB.toFixed(0)}`,
   ];
-  for (const name of ["proxy", "floor"] as const) {
+  for (const name of ["proxy", "node", "floor"] as const) {
     memory[name].forEach((run, index) => memoryRows.push(memoryRow(`${name} run ${index + 1}`, run)));
   }
-  for (const name of ["proxy", "floor"] as const) memoryRows.push(memoryRow(`${name}, slow client (40 MB/s)`, memory.slow[name]));
+  for (const name of ["proxy", "node", "floor"] as const) memoryRows.push(memoryRow(`${name}, slow client (40 MB/s)`, memory.slow[name]));
   sections.push(table(memoryRows));
   sections.push(
     table([
@@ -89,14 +107,7 @@ export function renderTable(m: Measurements, checks: TargetCheck[]): string {
       ["added by the late DO", "", signed(late.late.p50Ms - late.prompt.p50Ms, "ms"), signed(late.late.p99Ms - late.prompt.p99Ms, "ms"), "", "", ""],
     ]),
   );
-  sections.push(
-    table([
-      [`quota: ${quota.keys} keys, ${quota.perMinute}/${quota.windowMs} ms, ${quota.perDay}/day`, "sent", "served", "servable", "upstream 429", "teaching", "avoidable"],
-      ...quota.bursts.map((b, i) => [`burst ${i + 1}`, String(b.sent), String(b.served), String(b.servable), String(b.upstream429s), String(b.teaching429s), String(b.avoidable429s)]),
-      ["total", String(quota.sent), String(quota.served), String(quota.servable), String(quota.upstream429s), String(quota.teaching429s), String(quota.avoidable429s)],
-      ["extra 429s: raced / late", "", "", "", `${quota.inFlight429s} / ${quota.late429s}`, "", ""],
-    ]),
-  );
+  sections.push(quotaBlock("quota (proxy)", quota), quotaBlock("quota (node)", m.quotaNode));
   sections.push(cpuBlock(m.cpu));
   sections.push(checksBlock(checks));
   return sections.join("\n\n");

@@ -50,10 +50,10 @@ export interface QuotaResult {
 }
 
 /** A 429 right after a 429 on the same key: the pool used a key it had been told was out. */
-function repeated429s(upstream: FakeUpstream): number {
+function repeated429s(upstream: FakeUpstream, model: string): number {
   const lastStatus = new Map<string, number | null>();
   let repeated = 0;
-  for (const entry of upstream.log({ model: QUOTA_MODEL }).requests) {
+  for (const entry of upstream.log({ model }).requests) {
     const key = entry.apiKey ?? "";
     if (entry.status === 429 && lastStatus.get(key) === 429) repeated++;
     lastStatus.set(key, entry.status);
@@ -70,8 +70,8 @@ const REQUEST_HEADER = "x-bench-request";
  * request that got its first 429 has made its next attempt (that attempt's acquire carried
  * the failure). Extra 429s sent before that moment raced the news; after it, they are late.
  */
-function classify429s(upstream: FakeUpstream, windowMs: number): { inFlight: number; late: number } {
-  const entries = upstream.log({ model: QUOTA_MODEL }).requests;
+function classify429s(upstream: FakeUpstream, model: string, windowMs: number): { inFlight: number; late: number } {
+  const entries = upstream.log({ model }).requests;
   const attempts = new Map<string, typeof entries>();
   for (const entry of entries) {
     const id = entry.headers[REQUEST_HEADER] ?? `#${entry.id}`;
@@ -105,11 +105,11 @@ function classify429s(upstream: FakeUpstream, windowMs: number): { inFlight: num
  * is checked first: a key whose served requests reached the per-day limit gets the
  * per-day 429), and keeps the first per key and kind as teaching. Returns the log ids.
  */
-function teaching429Ids(upstream: FakeUpstream, perDay: number): Set<number> {
+function teaching429Ids(upstream: FakeUpstream, model: string, perDay: number): Set<number> {
   const served = new Map<string, number>();
   const taught = new Set<string>();
   const teaching = new Set<number>();
-  for (const entry of upstream.log({ model: QUOTA_MODEL }).requests) {
+  for (const entry of upstream.log({ model }).requests) {
     const key = entry.apiKey ?? "";
     if (entry.status === 200) served.set(key, (served.get(key) ?? 0) + 1);
     if (entry.status !== 429) continue;
@@ -121,13 +121,14 @@ function teaching429Ids(upstream: FakeUpstream, perDay: number): Set<number> {
   return teaching;
 }
 
-function count429s(upstream: FakeUpstream): number {
-  return upstream.log({ model: QUOTA_MODEL }).requests.filter((entry) => entry.status === 429).length;
+function count429s(upstream: FakeUpstream, model: string): number {
+  return upstream.log({ model }).requests.filter((entry) => entry.status === 429).length;
 }
 
-export async function measureQuota(upstream: FakeUpstream, proxyOrigin: string, config: BenchConfig): Promise<QuotaResult> {
+/** `model` names the scenario's quotas in the fake: a fresh one per proxy measured, so each starts with full quota. */
+export async function measureQuota(upstream: FakeUpstream, proxyOrigin: string, config: BenchConfig, model = QUOTA_MODEL): Promise<QuotaResult> {
   const { quotaPerMinute: perMinute, quotaPerDay: perDay, quotaWindowMs: windowMs } = config;
-  for (const key of poolKeys) upstream.setQuota({ key, model: QUOTA_MODEL, perDay, perMinute: { limit: perMinute, windowMs } });
+  for (const key of poolKeys) upstream.setQuota({ key, model, perDay, perMinute: { limit: perMinute, windowMs } });
   // Each burst asks for a third more than all keys can give in one window.
   const burstSize = Math.ceil((poolKeys.length * perMinute * 4) / 3);
   const dayLeft = poolKeys.map(() => perDay);
@@ -140,11 +141,11 @@ export async function measureQuota(upstream: FakeUpstream, proxyOrigin: string, 
     const allowed429s = dayLeft.filter((left) => left > 0).length;
     dayLeft.forEach((left, index) => (dayLeft[index] = left - (capacity[index] ?? 0)));
 
-    const before429s = count429s(upstream);
-    const sinceId = upstream.log({ model: QUOTA_MODEL }).requests.at(-1)?.id ?? 0;
+    const before429s = count429s(upstream, model);
+    const sinceId = upstream.log({ model }).requests.at(-1)?.id ?? 0;
     const statuses = await Promise.all(
       Array.from({ length: burstSize }, async (_, index) => {
-        const response = await fetch(`${proxyOrigin}${generatePath(QUOTA_MODEL)}`, {
+        const response = await fetch(`${proxyOrigin}${generatePath(model)}`, {
           method: "POST",
           headers: { ...clientHeaders, [REQUEST_HEADER]: `${burst}-${index}` },
           body: promptBody,
@@ -154,14 +155,14 @@ export async function measureQuota(upstream: FakeUpstream, proxyOrigin: string, 
       }),
     );
     for (const status of statuses) clientStatuses[status] = (clientStatuses[status] ?? 0) + 1;
-    const teaching = teaching429Ids(upstream, perDay);
-    const refused = upstream.log({ model: QUOTA_MODEL }).requests.filter((entry) => entry.id > sinceId && entry.status === 429);
+    const teaching = teaching429Ids(upstream, model, perDay);
+    const refused = upstream.log({ model }).requests.filter((entry) => entry.id > sinceId && entry.status === 429);
     const teaching429s = refused.filter((entry) => teaching.has(entry.id)).length;
     bursts.push({
       sent: burstSize,
       served: statuses.filter((status) => status === 200).length,
       servable,
-      upstream429s: count429s(upstream) - before429s,
+      upstream429s: count429s(upstream, model) - before429s,
       allowed429s,
       teaching429s,
       avoidable429s: refused.length - teaching429s,
@@ -185,8 +186,8 @@ export async function measureQuota(upstream: FakeUpstream, proxyOrigin: string, 
     teaching429s: sum((burst) => burst.teaching429s),
     avoidable429s: sum((burst) => burst.avoidable429s),
     avoidableAfterFirst: bursts.slice(1).reduce((total, burst) => total + burst.avoidable429s, 0),
-    repeated429s: repeated429s(upstream),
-    ...(({ inFlight, late }) => ({ inFlight429s: inFlight, late429s: late }))(classify429s(upstream, windowMs)),
+    repeated429s: repeated429s(upstream, model),
+    ...(({ inFlight, late }) => ({ inFlight429s: inFlight, late429s: late }))(classify429s(upstream, model, windowMs)),
     clientStatuses,
     bursts,
   };

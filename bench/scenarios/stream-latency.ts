@@ -7,7 +7,7 @@ import type { BenchConfig } from "../lib/config.ts";
 import { clientHeaders, promptBody, STREAM_MODEL, streamPath } from "../lib/requests.ts";
 import { median } from "../lib/stats.ts";
 import { timeStream } from "../lib/stream-timing.ts";
-import { roundOrder, type Target } from "../lib/targets.ts";
+import { roundOrder, type Target, type TargetName } from "../lib/targets.ts";
 
 export const STREAM_CHUNKS = 10;
 export const STREAM_CHUNK_DELAY_MS = 50;
@@ -18,7 +18,7 @@ export interface TargetStreamTiming {
   samples: number;
 }
 
-export type StreamLatencyResult = Record<"proxy" | "floor", TargetStreamTiming>;
+export type StreamLatencyResult = Record<Exclude<TargetName, "direct">, TargetStreamTiming>;
 
 export async function measureStreamLatency(
   upstream: FakeUpstream,
@@ -52,10 +52,10 @@ export async function measureStreamLatency(
   } finally {
     for (const agent of agents.values()) agent.destroy();
   }
-  const summary = (name: "proxy" | "floor"): TargetStreamTiming => ({
+  const summary = (name: keyof StreamLatencyResult): TargetStreamTiming => ({
     firstChunkMs: median(first.get(name) ?? []),
     lastChunkMs: median(last.get(name) ?? []),
     samples: first.get(name)?.length ?? 0,
   });
-  return { proxy: summary("proxy"), floor: summary("floor") };
+  return { proxy: summary("proxy"), node: summary("node"), floor: summary("floor") };
 }

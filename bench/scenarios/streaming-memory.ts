@@ -1,5 +1,5 @@
-// Resident memory of the workerd processes while one large SSE response (~200 MB) flows
-// through, read as fast as the client can. A proxy that streams stays flat; one that
+// Resident memory of the workerd processes (or the Node server's one process) while one
+// large SSE response (~200 MB) flows through, read as fast as the client can. A proxy that streams stays flat; one that
 // buffers the body grows by about its size.
 
 import { Agent } from "node:http";
@@ -8,7 +8,7 @@ import type { BenchConfig } from "../lib/config.ts";
 import { findWorkerd, residentMiB } from "../lib/process-memory.ts";
 import { clientHeaders, LARGE_MODEL, promptBody, streamPath } from "../lib/requests.ts";
 import { timeStream } from "../lib/stream-timing.ts";
-import { roundOrder, type Target } from "../lib/targets.ts";
+import { roundOrder, type Target, type TargetName } from "../lib/targets.ts";
 
 /** Text per SSE event: large enough to move 200 MB in a few thousand events. */
 const CHUNK_TEXT_BYTES = 64 * 1024;
@@ -24,29 +24,37 @@ const SLOW_CLIENT_BYTES_PER_SECOND = 40 * 1_000_000;
 export interface MemoryRun {
   bytes: number;
   seconds: number;
-  /** VmRSS of the workerd that runs the worker, MiB. */
+  /** VmRSS of the workerd that runs the worker (the Node server's process), MiB. */
   startMiB: number;
   peakMiB: number;
   endMiB: number;
-  /** The same for wrangler's dev proxy workerd in front of it. */
+  /** The same for wrangler's dev proxy workerd in front of it; 0 for the Node server, which has none. */
   frontStartMiB: number;
   frontPeakMiB: number;
   frontEndMiB: number;
 }
 
-export type StreamingMemoryResult = Record<"proxy" | "floor", MemoryRun[]> & {
+type Measured = Exclude<TargetName, "direct">;
+
+export type StreamingMemoryResult = Record<Measured, MemoryRun[]> & {
   /** One run each with a client that reads at SLOW_CLIENT_BYTES_PER_SECOND. */
-  slow: Record<"proxy" | "floor", MemoryRun>;
+  slow: Record<Measured, MemoryRun>;
 };
 
+/** The processes whose memory is read: workerd's two, or the Node server alone (front null). */
+async function processesOf(target: Target): Promise<{ runtime: number; front: number | null }> {
+  return target.pid !== undefined ? { runtime: target.pid, front: null } : findWorkerd(Number(new URL(target.origin).port));
+}
+
 async function measureOne(target: Target, maxBytesPerSecond?: number): Promise<MemoryRun> {
-  const { runtime, front } = await findWorkerd(Number(new URL(target.origin).port));
+  const { runtime, front } = await processesOf(target);
+  const frontMiB = (): Promise<number> => (front === null ? Promise.resolve(0) : residentMiB(front));
   const startMiB = await residentMiB(runtime);
-  const frontStartMiB = await residentMiB(front);
+  const frontStartMiB = await frontMiB();
   let peakMiB = startMiB;
   let frontPeakMiB = frontStartMiB;
   const sampler = setInterval(() => {
-    void Promise.all([residentMiB(runtime), residentMiB(front)]).then(([rss, frontRss]) => {
+    void Promise.all([residentMiB(runtime), frontMiB()]).then(([rss, frontRss]) => {
       peakMiB = Math.max(peakMiB, rss);
       frontPeakMiB = Math.max(frontPeakMiB, frontRss);
     });
@@ -63,7 +71,7 @@ async function measureOne(target: Target, maxBytesPerSecond?: number): Promise<M
     });
     if (timing.status !== 200) throw new Error(`large stream through ${target.name} answered ${timing.status}`);
     const endMiB = await residentMiB(runtime);
-    const frontEndMiB = await residentMiB(front);
+    const frontEndMiB = await frontMiB();
     return {
       bytes: timing.bytes,
       seconds: (performance.now() - started) / 1000,
@@ -90,8 +98,8 @@ export async function measureStreamingMemory(
   // process, not in the processes whose memory is measured.
   const text = "x".repeat(config.largeMb * 1_000_000);
   upstream.setModel({ model: LARGE_MODEL, text, chunks: Math.ceil(text.length / CHUNK_TEXT_BYTES), chunkDelayMs: 0 });
-  const runs: Record<"proxy" | "floor", MemoryRun[]> = { proxy: [], floor: [] };
-  const slow: Partial<Record<"proxy" | "floor", MemoryRun>> = {};
+  const runs: Record<Measured, MemoryRun[]> = { proxy: [], node: [], floor: [] };
+  const slow: Partial<Record<Measured, MemoryRun>> = {};
   const describe = (name: string, run: MemoryRun): string =>
     `  memory ${name}: ${(run.bytes / 1e6).toFixed(0)} MB in ${run.seconds.toFixed(1)} s, ` +
     `RSS ${run.startMiB.toFixed(0)} → peak ${run.peakMiB.toFixed(0)} → ${run.endMiB.toFixed(0)} MiB`;
@@ -110,8 +118,8 @@ export async function measureStreamingMemory(
     slow[target.name] = run;
     log(describe(`${target.name} (slow client)`, run));
   }
-  if (slow.proxy === undefined || slow.floor === undefined) throw new Error("memory: the slow-client runs need proxy and floor");
-  const result: StreamingMemoryResult = { ...runs, slow: { proxy: slow.proxy, floor: slow.floor } };
+  if (slow.proxy === undefined || slow.node === undefined || slow.floor === undefined) throw new Error("memory: the slow-client runs need proxy, node and floor");
+  const result: StreamingMemoryResult = { ...runs, slow: { proxy: slow.proxy, node: slow.node, floor: slow.floor } };
   upstream.setModel({ model: LARGE_MODEL, text: "released" });
   return result;
 }

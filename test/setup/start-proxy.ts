@@ -30,8 +30,9 @@ export interface ProxyOptions {
   vars?: Record<string, string>;
 }
 
-export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
-  const vars = {
+/** The proxy's settings for these options, by name: the same on either runtime. */
+export function proxyVars(options: Omit<ProxyOptions, "runtime" | "persistTo">): Record<string, string> {
+  return {
     GEMINI_UPSTREAM_URL: `${options.upstreamOrigin}/v1beta`,
     OPENAI_UPSTREAM_URL: `${options.upstreamOrigin}/v1beta/openai`,
     API_KEYS: options.keys.join(","),
@@ -39,6 +40,10 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     ...(options.proxyToken === undefined ? {} : { PROXY_API_KEY: options.proxyToken }),
     ...options.vars,
   };
+}
+
+export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
+  const vars = proxyVars(options);
   const persistTo = options.persistTo === undefined ? {} : { persistTo: options.persistTo };
   const started = options.runtime === "node" ? await startNodeProxy({ vars, ...persistTo }) : await startWranglerDev({ vars, ...persistTo });
   return { ...started, runtime: options.runtime };
