@@ -4,7 +4,8 @@ import { startFakeUpstream, type FakeUpstream, type RequestLogEntry } from "../f
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
 import { poolKeys, proxyToken } from "../setup/test-keys.ts";
 
-// The proxy as users run it (`wrangler dev`, real HTTP, real Durable Object storage)
+// The proxy as users run it (`wrangler dev` with real Durable Object storage, or the Node
+// server with its SQLite file; real HTTP either way)
 // under concurrent load that spends every key's daily quota: exactly the servable
 // requests are served, the rest get the proxy's 429, usage is exact, and a key marked
 // out of quota is not hammered afterwards.

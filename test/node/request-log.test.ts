@@ -4,7 +4,8 @@ import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts"
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
 import { poolKeys, proxyToken } from "../setup/test-keys.ts";
 
-// The request log as an operator sees it (`wrangler dev` console, LOG_REQUESTS=true):
+// The request log as an operator sees it (the `wrangler dev` console or the Node server's
+// stdout, LOG_REQUESTS=true):
 // one JSON line per API request with method, route, model, key positions, status,
 // attempts, subrequests and latency, and nowhere a pool key, a client token or a prompt.
 

@@ -9,7 +9,7 @@ import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts"
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
 import { leakedKeys, poolKeys, proxyToken } from "../setup/test-keys.ts";
 
-// Keys added through the API as an operator does, under `wrangler dev`: requests use
+// Keys added through the API as an operator does, on either runtime: requests use
 // them without a redeploy, a restart keeps them, a delete takes them out of service,
 // and no page or endpoint ever shows one.
 
@@ -65,7 +65,7 @@ async function generate(): Promise<number> {
 const usedBy = (key: string, since: number): number =>
   upstream.log({ model: MODEL, key }).requests.filter((request) => request.at >= since && request.action === "generateContent").length;
 
-describe("keys added at runtime under wrangler dev", () => {
+describe("keys added at runtime", () => {
   it("serve requests without a redeploy, survive a restart, and stop serving once deleted", async () => {
     expect(await generate()).toBe(429);
 

@@ -5,7 +5,8 @@ import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts"
 import { poolKeys, proxyToken } from "../setup/test-keys.ts";
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
 
-// The proxy as users run it (`wrangler dev`), called by the official SDKs with nothing
+// The proxy as users run it (`wrangler dev`, or the Node server in the node-server
+// project), called by the official SDKs with nothing
 // changed but the base URL and the API key, against a fake Gemini API on loopback.
 
 let upstream: FakeUpstream;

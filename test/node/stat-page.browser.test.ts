@@ -13,14 +13,19 @@ import { backfillHistory } from "./support/backfill-history.ts";
 import { desktopContext, keyRow, launchChromium, modelRow, openKey, watch } from "./support/stat-page.ts";
 
 // /stat in a real browser (Debian's Chromium) against the proxy as users run it
-// (`wrangler dev`), after traffic that exhausts, cools and disables keys — with hostile
-// markup in an upstream error message. A small pool, real traffic; the 300-key pool, the
-// admin controls and the README's pictures are in stat-page-300.browser.test.ts. Checks are on structure and data attributes; where
-// words matter (which language the page speaks) they come from the page's own dictionaries
-// (src/core/stats/strings-*.ts), never typed out here. Code that runs in the page
-// is passed as a string where it needs DOM globals, which this Workers-typed project lacks.
+// (`wrangler dev`, or the Node server in the node-server project), after traffic that
+// exhausts, cools and disables keys — with hostile markup in an upstream error message.
+// A small pool, real traffic; the 300-key pool, the admin controls and the README's
+// pictures are in stat-page-300.browser.test.ts. Checks are on structure and data
+// attributes; where words matter (which language the page speaks) they come from the
+// page's own dictionaries (src/core/stats/strings-*.ts), never typed out here. Code that
+// runs in the page is passed as a string where it needs DOM globals, which this
+// Workers-typed project lacks.
 
 const XSS = `<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=2;alert(2)</script>`;
+
+/** Where the pictures go: one folder per runtime, since both runs of this file may overlap. */
+const SHOTS = `test-results/${inject("proxyRuntime")}`;
 
 const MODEL = {
   flash: "gemini-2.5-flash",
@@ -226,11 +231,11 @@ describe("/stat in a browser", () => {
 
   it("looks right in light and dark (screenshots to look at when the page changes)", async () => {
     await (await markOf(page, 5, MODEL.two)).click();
-    await mkdir("test-results", { recursive: true });
+    await mkdir(SHOTS, { recursive: true });
     // Not committed (test-results/ is ignored).
-    await page.screenshot({ path: "test-results/stat-page-small-full.png", fullPage: true });
+    await page.screenshot({ path: `${SHOTS}/stat-page-small-full.png`, fullPage: true });
     await page.emulateMedia({ colorScheme: "dark" });
-    await page.screenshot({ path: "test-results/stat-page-small-dark.png", fullPage: true });
+    await page.screenshot({ path: `${SHOTS}/stat-page-small-dark.png`, fullPage: true });
     await page.emulateMedia({ colorScheme: "light" });
     expect(problems).toEqual([]);
   });
@@ -253,9 +258,9 @@ describe("/stat in a browser", () => {
     );
     expect(widths.scroll).toBeLessThanOrEqual(widths.client);
     expect(widths.client).toBe(390);
-    await small.screenshot({ path: "test-results/stat-page-small-phone.png" });
+    await small.screenshot({ path: `${SHOTS}/stat-page-small-phone.png` });
     await keyRow(small, 5).scrollIntoViewIfNeeded();
-    await small.screenshot({ path: "test-results/stat-page-small-phone-keys.png" });
+    await small.screenshot({ path: `${SHOTS}/stat-page-small-phone-keys.png` });
     await phone.close();
   });
 
@@ -266,7 +271,7 @@ describe("/stat in a browser", () => {
     await zh.goto(`${proxy.origin}/stat`);
     expect(await zh.locator("html").getAttribute("lang")).toBe("zh-CN");
     expect(await zh.locator("h1").textContent()).toBe(zhCN.loginTitle);
-    await zh.screenshot({ path: "test-results/stat-login.zh-CN.png" });
+    await zh.screenshot({ path: `${SHOTS}/stat-login.zh-CN.png` });
     // The switch is a plain form: it works on the login page, before any script runs.
     await switchLanguage(zh, "en");
     expect(await zh.locator("h1").textContent()).toBe(en.loginTitle);

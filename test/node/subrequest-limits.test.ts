@@ -6,11 +6,12 @@ import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
 import { proxyToken } from "../setup/test-keys.ts";
 
 // The Workers Free plan allows one invocation 50 subrequests and 6 connections open at
-// once; `wrangler dev` enforces neither. With a pool of 300 keys, every path that may ask
-// several keys (merged lists, retries over exhausted keys, the search for a resource's
-// owner) must stay inside both. The fake upstream counts what it really received per
-// request (x-fake-tag: requests, and the most open at once); the proxy's own log line
-// counts its subrequests, key manager calls included.
+// once; `wrangler dev` enforces neither. The Node server has neither limit but promises to
+// keep both bounds (README, SUBREQUEST_LIMIT), so this runs on both runtimes. With a pool
+// of 300 keys, every path that may ask several keys (merged lists, retries over exhausted
+// keys, the search for a resource's owner) must stay inside both. The fake upstream counts
+// what it really received per request (x-fake-tag: requests, and the most open at once);
+// the proxy's own log line counts its subrequests, key manager calls included.
 
 const POOL_SIZE = 300;
 const SUBREQUEST_LIMIT = 50;

@@ -5,7 +5,7 @@ import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
 import { poolKeys, proxyToken } from "../setup/test-keys.ts";
 
 // Timeouts and the body limit need settings of their own, so this suite runs the proxy
-// as users do (`wrangler dev`) with small UPSTREAM_TIMEOUT_MS, STREAM_IDLE_TIMEOUT_MS and
+// as users do (`wrangler dev`, the Node server) with small UPSTREAM_TIMEOUT_MS, STREAM_IDLE_TIMEOUT_MS and
 // MAX_BODY_BYTES, against a fake upstream that hangs, stalls or is sent too much.
 
 const FIRST_BYTE_TIMEOUT_MS = 800;
