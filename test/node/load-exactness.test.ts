@@ -121,7 +121,7 @@ describe(`${TOTAL} requests at ${CONCURRENCY} concurrent connections over ${KEYS
     }
     const upstreamRefusals = log.requests.filter((request) => request.status === 429).length;
     console.info(
-      `load: ${TOTAL} requests in ${elapsed} ms; served ${served.length}/${CAPACITY}, refused ${refused.length} with 429; ` +
+      `load (${inject("proxyRuntime")}): ${TOTAL} requests in ${elapsed} ms; served ${served.length}/${CAPACITY}, refused ${refused.length} with 429; ` +
         `upstream saw ${log.requests.length} requests (${upstreamRefusals} quota 429s); ` +
         `requests reaching a key after its first 429 ended, per key: ${afterMark.map((mark) => `${mark.late} (of ${mark.inFlight} in flight)`).join(", ")}`,
     );
