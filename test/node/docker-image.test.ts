@@ -7,8 +7,8 @@ import { poolKeys, proxyToken } from "../setup/test-keys.ts";
 
 // The Docker image as a self-hoster runs it: built from the repository's Dockerfile, given
 // the settings as -e variables, answering one request through the fake upstream. Docker
-// is often missing (this project's CI machine has none): then this suite is skipped and
-// says why on the console and in its name, never silently. Host networking with
+// is often missing (the machine this was written on has the client but no daemon): then
+// this suite is skipped and says why on the console and in its name, never silently. Host networking with
 // HOST=127.0.0.1 keeps all traffic on loopback.
 
 const run = promisify(execFile);
