@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { BulkAction, EventInput, EventQuery, KeyListQuery, Role } from "../core/admin-model";
 import { readConfig } from "../core/config";
+import type { NewKeyEntry } from "../core/key-admin/parse-new-keys";
 import type { AttemptFailure, KeyManager, KeyPoolAdmin, LimitSetting, Ownership, UsageReport, ViewStamp, ViewUpdate } from "../core/key-pool";
 import { keyRingFor } from "../core/key-ring";
 import { PoolManager } from "../core/pool-manager";
@@ -83,8 +84,12 @@ export class ApiKeyManager extends DurableObject<Env> implements KeyManager, Key
     return this.#pool.listKeys(query);
   }
 
-  async addKeys(secrets: string[], verify: boolean, role: Role) {
-    return this.#pool.addKeys(secrets, verify, role);
+  async addKeys(keys: NewKeyEntry[], verify: boolean, role: Role) {
+    return this.#pool.addKeys(keys, verify, role);
+  }
+
+  async groupKey(id: string, group: string | null, role: Role) {
+    return this.#pool.groupKey(id, group, role);
   }
 
   async deleteKey(id: string, role: Role) {
@@ -111,15 +116,15 @@ export class ApiKeyManager extends DurableObject<Env> implements KeyManager, Key
     return this.#pool.verification();
   }
 
-  async bulk(action: BulkAction, ids: string[], role: Role) {
-    return this.#pool.bulk(action, ids, role);
+  async bulk(action: BulkAction, ids: string[], role: Role, group?: string | null) {
+    return this.#pool.bulk(action, ids, role, group);
   }
 
   async events(query: EventQuery) {
     return this.#pool.events(query);
   }
 
-  /** One verification batch per run, re-armed while keys are left: each run stays within the subrequest limit. */
+  /** One verification batch per run, re-armed while keys are left (each run stays within the subrequest limit) or for the next re-check. */
   override async alarm(): Promise<void> {
     const next = await this.#pool.verificationBatch();
     if (next !== null) await this.ctx.storage.setAlarm(next);

@@ -34,6 +34,7 @@ export type EventKind =
   | "verified"
   | "added"
   | "deleted"
+  | "grouped"
   | "reset"
   | "upstream-error"
   | "timeout";
@@ -47,6 +48,7 @@ export const EVENT_KINDS: readonly EventKind[] = [
   "verified",
   "added",
   "deleted",
+  "grouped",
   "reset",
   "upstream-error",
   "timeout",
@@ -138,7 +140,8 @@ export interface VerifyResult {
   at: string;
 }
 
-export type BulkAction = "disable" | "enable" | "delete" | "verify";
+/** `group` moves keys into the request's `group` (null: out of any group). */
+export type BulkAction = "disable" | "enable" | "delete" | "verify" | "group";
 
 export interface BulkResult {
   action: BulkAction;
@@ -156,11 +159,16 @@ export interface RuntimeKeys {
   keys: PoolKey[];
 }
 
-export type KeySort = "position" | "status" | "requests" | "lastUsed" | "masked";
+export type KeySort = "position" | "status" | "requests" | "lastUsed" | "masked" | "group";
+
+/** `?group=` value for the keys in no group (a group name cannot start with a hyphen and be this). */
+export const NO_GROUP = "-";
 
 export interface KeyListQuery {
   status?: "available" | "cooling" | "exhausted" | "disabled";
   q?: string;
+  /** A group's name: its keys only; NO_GROUP: the keys in none. */
+  group?: string;
   sort: KeySort;
   order: "asc" | "desc";
   offset: number;

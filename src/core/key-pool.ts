@@ -18,6 +18,7 @@ import type { ViewKey, ViewMark } from "./key-store/pool-state";
 import type { QuotaEntry } from "./key-store/quota-book";
 import type { QuotaWindow } from "./quota-limits";
 import type { KeyFault } from "./upstream-outcome";
+import type { NewKeyEntry } from "./key-admin/parse-new-keys";
 
 // Two contracts. `KeyPool` is what a proxied request sees: one `acquire` per upstream
 // attempt, which also carries the verdict on the previous attempt. `KeyManager` is the
@@ -189,7 +190,9 @@ export interface KeyPoolAdmin {
    */
   reset(scope: "day" | "all", role?: Role): Promise<void>;
   listKeys(query: KeyListQuery): Promise<KeyListPage>;
-  addKeys(secrets: string[], verify: boolean, role: Role): Promise<Omit<AddKeysResult, "rejected">>;
+  addKeys(keys: NewKeyEntry[], verify: boolean, role: Role): Promise<Omit<AddKeysResult, "rejected">>;
+  /** Moves a runtime key into a project group (null: out of any); API_KEYS keys are refused. */
+  groupKey(id: string, group: string | null, role: Role): Promise<KeyAnswer>;
   deleteKey(id: string, role: Role): Promise<MaskedKey | KeyChangeRefusal>;
   disableKey(id: string, reason: string, role: Role): Promise<KeyAnswer>;
   enableKey(id: string, role: Role): Promise<KeyAnswer>;
@@ -197,7 +200,8 @@ export interface KeyPoolAdmin {
   /** Every key when `ids` is null; `started: false` (and the running job) while one runs. */
   startVerification(ids: string[] | null, role: Role): Promise<VerificationStart>;
   verification(): Promise<VerifyJob | null>;
-  bulk(action: BulkAction, ids: string[], role: Role): Promise<BulkResult | VerificationStart>;
+  /** `group`: the target of action "group" (null: out of any group). */
+  bulk(action: BulkAction, ids: string[], role: Role, group?: string | null): Promise<BulkResult | VerificationStart>;
   events(query: EventQuery): Promise<EventPage>;
   setLimit(setting: LimitSetting): Promise<void>;
 }

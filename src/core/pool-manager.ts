@@ -1,5 +1,6 @@
 import type { BulkAction, EventInput, EventQuery, KeyListQuery, Role } from "./admin-model";
 import type { ProxyConfig } from "./config";
+import type { NewKeyEntry } from "./key-admin/parse-new-keys";
 import { PoolAdmin } from "./key-admin/pool-admin";
 import { verifyKey } from "./key-admin/verify-key";
 import type { AttemptFailure, KeyManager, KeyPoolAdmin, LimitSetting, Ownership, UsageReport, ViewStamp, ViewUpdate } from "./key-pool";
@@ -98,8 +99,12 @@ export class PoolManager implements KeyManager, KeyPoolAdmin, StatSessions {
     return this.#admin.listKeys(query);
   }
 
-  async addKeys(secrets: string[], verify: boolean, role: Role) {
-    return this.#admin.add(secrets, verify, role);
+  async addKeys(keys: NewKeyEntry[], verify: boolean, role: Role) {
+    return this.#admin.add(keys, verify, role);
+  }
+
+  async groupKey(id: string, group: string | null, role: Role) {
+    return this.#atomic(() => this.#admin.group(id, group, role));
   }
 
   async deleteKey(id: string, role: Role) {
@@ -126,8 +131,8 @@ export class PoolManager implements KeyManager, KeyPoolAdmin, StatSessions {
     return this.#admin.verification();
   }
 
-  async bulk(action: BulkAction, ids: string[], role: Role) {
-    return this.#admin.bulk(action, ids, role);
+  async bulk(action: BulkAction, ids: string[], role: Role, group?: string | null) {
+    return this.#admin.bulk(action, ids, role, group);
   }
 
   async events(query: EventQuery) {
@@ -136,10 +141,10 @@ export class PoolManager implements KeyManager, KeyPoolAdmin, StatSessions {
 
   /**
    * One verification batch (each stays within a Workers invocation's subrequests); when the
-   * next is due (epoch ms: now while keys are left), or null when none is.
+   * next is due (epoch ms: now while keys are left, else the next re-check), or null when none is.
    */
   async verificationBatch(): Promise<number | null> {
-    return (await this.#admin.runVerificationBatch()) ? Date.now() : null;
+    return this.#admin.runVerificationBatch();
   }
 
   async startStatSession(idHash: string, session: StatSession, client: string): Promise<void> {

@@ -72,7 +72,10 @@ export interface KeyStats {
   requestsToday: number;
   lastUsedAt?: string;
   lastEvent?: PoolEvent;
-  /** The project group from `group:key` in API_KEYS; keys without one are a group of their own. */
+  /**
+   * The project group: from `group:key` in API_KEYS, or given through the admin API for a
+   * runtime key. Keys without one are a group of their own.
+   */
   group?: string;
   /** Today's models (and any model with an active mark). */
   models: Record<string, ModelStats>;
@@ -84,6 +87,8 @@ export interface KeyListPage {
   offset: number;
   limit: number;
   keys: KeyStats[];
+  /** Every group of the pool (whatever the filter) with its number of keys, by name: the page's group filter. */
+  groups: { name: string; keys: number }[];
 }
 
 /** The answer to a change of one key: the key as it is now, or why nothing changed. */

@@ -23,6 +23,7 @@ export function idlePool(): KeyManager & KeyPoolAdmin {
     deleteKey: unused("deleteKey"),
     disableKey: unused("disableKey"),
     enableKey: unused("enableKey"),
+    groupKey: unused("groupKey"),
     verifyKey: unused("verifyKey"),
     startVerification: unused("startVerification"),
     verification: unused("verification"),

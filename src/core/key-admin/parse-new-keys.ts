@@ -1,18 +1,27 @@
 import { MIN_MASKED_SECRET_LENGTH, maskKey } from "../key-ring";
+import { groupNameProblem } from "./group-name";
 
 // POST /api/keys input: a list, or one string with keys one per line, or separated by
 // commas or spaces. Anything that cannot be a key is rejected with its reason; an
 // unusual shape alone is no reason (Google's key format is not a contract). What people
 // paste is cleaned first: a `.dev.vars` line (`API_KEYS="k1,k2"`) or a JSON array
 // (`["k1", "k2"]`) gives its keys, not tokens such as `API_KEYS="k1` or `["k1"`.
+// `group:key` puts a key in a project group, as in API_KEYS; a key without one takes the
+// request's default group, if any.
 
 /** Keys one request may add; the issue asks for at least 1,000. */
 export const MAX_KEYS_PER_REQUEST = 2_000;
 const MAX_KEY_LENGTH = 256;
 
+export interface NewKeyEntry {
+  secret: string;
+  /** The project group (`group:key`, else the request's default); absent: a group of its own. */
+  group?: string;
+}
+
 export interface ParsedKeys {
-  /** Distinct acceptable keys, in the order given. */
-  keys: string[];
+  /** Distinct acceptable keys, in the order given (a key given twice keeps its first group). */
+  keys: NewKeyEntry[];
   /** Repeats within this request. */
   duplicates: number;
   rejected: { masked: string; reason: string }[];
@@ -41,7 +50,15 @@ function rejection(candidate: string): string | null {
   return null;
 }
 
-export function parseNewKeys(value: unknown): ParseKeysResult {
+/** `group:key` as API_KEYS reads it: the first colon splits, when both sides are non-empty. */
+function splitGroup(candidate: string, defaultGroup: string | undefined): NewKeyEntry {
+  const colon = candidate.indexOf(":");
+  if (colon > 0 && colon < candidate.length - 1) return { group: candidate.slice(0, colon), secret: candidate.slice(colon + 1) };
+  return { secret: candidate, ...(defaultGroup !== undefined && { group: defaultGroup }) };
+}
+
+/** `defaultGroup` (already checked) is the group of keys written without one. */
+export function parseNewKeys(value: unknown, defaultGroup?: string): ParseKeysResult {
   let candidates: string[];
   if (typeof value === "string") {
     // Per line, so a `NAME=` is only taken off where a line starts; tokens that were only
@@ -65,12 +82,13 @@ export function parseNewKeys(value: unknown): ParseKeysResult {
   const seen = new Set<string>();
   const parsed: ParsedKeys = { keys: [], duplicates: 0, rejected: [] };
   for (const candidate of candidates) {
-    const reason = rejection(candidate);
-    if (reason !== null) parsed.rejected.push({ masked: candidate === "" ? "" : maskKey(candidate), reason });
-    else if (seen.has(candidate)) parsed.duplicates++;
+    const entry = splitGroup(candidate, defaultGroup);
+    const reason = rejection(entry.secret) ?? (entry.group === undefined ? null : groupNameProblem(entry.group));
+    if (reason !== null) parsed.rejected.push({ masked: entry.secret === "" ? "" : maskKey(entry.secret), reason });
+    else if (seen.has(entry.secret)) parsed.duplicates++;
     else {
-      seen.add(candidate);
-      parsed.keys.push(candidate);
+      seen.add(entry.secret);
+      parsed.keys.push(entry);
     }
   }
   return parsed;

@@ -16,10 +16,12 @@ import type {
 import { fingerprint, maskKey, ringOf, type KeyRing } from "../key-ring";
 import { pageOfKeys } from "../key-store/key-list";
 import type { KeyStore } from "../key-store/key-store";
+import type { GroupMove } from "../key-store/key-changes";
 import { storedText } from "../stored-text";
 import type { VerificationStart } from "../key-pool";
 import type { KeyAnswer, KeyListPage, StatsSnapshot } from "../stats-model";
 import type { VerificationVerdict } from "./verification-outcome";
+import type { NewKeyEntry } from "./parse-new-keys";
 
 // The admin side of the pool, runtime-neutral: the Durable Object hands it its store,
 // the API_KEYS ring, a verifier (one model-list call per key) and a way to schedule
@@ -42,6 +44,9 @@ export interface PoolAdminDeps {
   wake: () => Promise<void>;
   now?: () => number;
 }
+
+/** Why an API_KEYS key's group is not changed here (KeyChanges.setGroup says why not). */
+export const ENV_GROUP_REASON = "From API_KEYS: its group is written there (group:key); change it in the secret and redeploy.";
 
 export class PoolAdmin {
   readonly #deps: PoolAdminDeps;
@@ -86,12 +91,17 @@ export class PoolAdmin {
     this.#store.recordEvents(events, this.#now());
   }
 
-  async add(secrets: readonly string[], verify: boolean, role: Role): Promise<Omit<AddKeysResult, "rejected">> {
+  async add(entries: readonly NewKeyEntry[], verify: boolean, role: Role): Promise<Omit<AddKeysResult, "rejected">> {
     // Fingerprints first (async); then one synchronous block, so concurrent adds of the same key add it once.
-    const keys = await Promise.all(secrets.map(async (secret) => ({ id: await fingerprint(secret), secret, masked: maskKey(secret) })));
+    const keys = await Promise.all(
+      entries.map(async ({ secret, group }) => ({ id: await fingerprint(secret), secret, masked: maskKey(secret), ...(group !== undefined && { group }) })),
+    );
     const now = this.#now();
     const result = this.#store.changes.add(keys, verify, role, now);
     this.#changed();
+    const groupOf = new Map(keys.map((key) => [key.id, key.group ?? null]));
+    const joined = result.added.map(({ id }) => ({ id, from: null, to: groupOf.get(id) ?? null })).filter((move) => move.to !== null);
+    if (joined.length > 0) this.#store.regrouped(joined, now);
     if (!verify || result.added.length === 0) return result;
     const job = this.#store.jobs.include(result.added.map((key) => key.id), role, now);
     await this.#deps.wake();
@@ -107,6 +117,21 @@ export class PoolAdmin {
   /** `reason` is an operator's text: stored masked with every key (EventLog.stored), so a pasted key never shows. */
   disable(id: string, reason: string, role: Role): KeyAnswer {
     return this.#answer(this.#store.changes.disable(id, reason, role, this.#now()));
+  }
+
+  /** Moves one runtime key into `group` (null: out of any group). */
+  group(id: string, group: string | null, role: Role): KeyAnswer {
+    const [result] = this.#regroup([id], group, role);
+    return result === undefined || "refused" in result ? (result ?? { refused: "unknown" }) : this.#answer(result);
+  }
+
+  /** Each key's move (or refusal, or `unchanged`), with the quota counts and marks following the moved ones. */
+  #regroup(ids: readonly string[], group: string | null, role: Role): (MaskedKey | KeyChangeRefusal)[] {
+    const now = this.#now();
+    const results = [...new Set(ids)].map((id) => this.#store.changes.setGroup(id, group, role, now));
+    const moves = results.filter((result): result is GroupMove => "to" in result);
+    if (moves.length > 0) this.#store.regrouped(moves, now);
+    return results.map((result) => ("unchanged" in result ? result.unchanged : result));
   }
 
   enable(id: string, role: Role): KeyAnswer {
@@ -128,6 +153,9 @@ export class PoolAdmin {
     const message = verdict.message === undefined ? undefined : storedText(ring.redact(verdict.message));
     const now = this.#now();
     if (this.#store.changes.applyVerification(id, verdict.outcome, message, role, now)) this.#store.reloadState();
+    // Google's answer ends any re-checks; an unreachable one here leaves them as they were
+    // (scheduling one would move the alarm, which a running job may be using).
+    if (verdict.outcome !== "unreachable") this.#store.rechecks.after(id, verdict.outcome, now);
     return { id, masked: key.masked, outcome: verdict.outcome, ...(message !== undefined && { message }), at: new Date(now).toISOString() };
   }
 
@@ -156,10 +184,16 @@ export class PoolAdmin {
     return this.#store.jobs.current() ?? null;
   }
 
-  /** One alarm's work: up to VERIFY_BATCH keys; true when more are left (the caller re-arms). */
-  async runVerificationBatch(): Promise<boolean> {
+  /**
+   * One alarm's work: the re-checks that are due join the job, then up to VERIFY_BATCH keys
+   * are checked. Returns when the caller should run it again (now while keys are left, else
+   * the next re-check), or null.
+   */
+  async runVerificationBatch(): Promise<number | null> {
+    const due = this.#store.rechecks.takeDue(this.#now());
+    if (due.length > 0) this.#store.jobs.include(due, undefined, this.#now());
     const batch = this.#store.jobs.next(VERIFY_BATCH);
-    if (batch.length === 0) return this.#store.jobs.settle(this.#now());
+    if (batch.length === 0) return this.#nextRun();
     const ring = this.#fullRing();
     const role = this.#store.jobs.runningRole();
     let cursor = 0;
@@ -172,31 +206,45 @@ export class PoolAdmin {
         const now = this.#now();
         this.#store.jobs.record(item.seq, verdict.outcome, message, now);
         this.#store.changes.applyVerification(item.keyId, verdict.outcome, message, role, now);
+        this.#store.rechecks.after(item.keyId, verdict.outcome, now);
       }
     };
     await Promise.all(Array.from({ length: Math.min(VERIFY_CONCURRENCY, batch.length) }, worker));
     this.#store.reloadState();
-    return this.#store.jobs.settle(this.#now());
+    return this.#nextRun();
   }
 
-  async bulk(action: BulkAction, ids: readonly string[], role: Role): Promise<BulkResult | VerificationStart> {
+  /** Now while the job has keys left; else when the next re-check is due (null: none is). */
+  #nextRun(): number | null {
+    const now = this.#now();
+    return this.#store.jobs.settle(now) ? now : this.#store.rechecks.next();
+  }
+
+  /** `group` is the target of action "group" (null: out of any group). */
+  async bulk(action: BulkAction, ids: readonly string[], role: Role, group: string | null = null): Promise<BulkResult | VerificationStart> {
     if (action === "verify") return this.startVerification(ids, role);
     const now = this.#now();
+    const unique = [...new Set(ids)];
+    const results =
+      action === "group"
+        ? this.#regroup(unique, group, role)
+        : unique.map((id) =>
+            action === "delete"
+              ? this.#store.changes.delete(id, role, now)
+              : action === "disable"
+                ? this.#store.changes.disable(id, "Disabled by an operator.", role, now)
+                : this.#store.changes.enable(id, role, now),
+          );
+    const envReason = action === "group" ? ENV_GROUP_REASON : "From API_KEYS: remove it from the secret (it can be disabled here).";
     const skipped: BulkResult["skipped"] = [];
-    let done = 0;
-    for (const id of new Set(ids)) {
-      const result =
-        action === "delete"
-          ? this.#store.changes.delete(id, role, now)
-          : action === "disable"
-            ? this.#store.changes.disable(id, "Disabled by an operator.", role, now)
-            : this.#store.changes.enable(id, role, now);
-      if (!("refused" in result)) done++;
-      else if (result.refused === "unknown") skipped.push({ id, masked: "", reason: "No key has this id." });
-      else skipped.push({ id, masked: result.masked, reason: "From API_KEYS: remove it from the secret (it can be disabled here)." });
-    }
-    this.#changed();
-    return { action, done, skipped };
+    results.forEach((result, index) => {
+      const id = unique[index] ?? "";
+      if (!("refused" in result)) return;
+      skipped.push(result.refused === "unknown" ? { id, masked: "", reason: "No key has this id." } : { id, masked: result.masked, reason: envReason });
+    });
+    // A group change leaves the runtime keys' secrets as they are: the state alone was reloaded (regrouped).
+    if (action !== "group") this.#changed();
+    return { action, done: results.length - skipped.length, skipped };
   }
 
   listKeys(query: KeyListQuery): KeyListPage {

@@ -7,11 +7,6 @@ import type { QuotaBook } from "./quota-book";
 // What the stats add from the quota counts: per key (its group's) limits and what is left,
 // and per model how much the pool can still do today.
 
-/** The group name a stats reader knows, from the quota scope (`group:<name>`). */
-function groupName(scope: string): string | undefined {
-  return scope.startsWith("group:") ? scope.slice("group:".length) : undefined;
-}
-
 export function withQuotaStats(
   snapshot: Omit<StatsSnapshot, "capacity">,
   state: PoolState,
@@ -21,7 +16,6 @@ export function withQuotaStats(
 ): StatsSnapshot {
   const keys: KeyStats[] = snapshot.keys.map((key) => {
     const scope = state.scopeOf(key.id);
-    const group = groupName(scope);
     const models = Object.fromEntries(
       Object.entries(key.models).map(([model, stats]) => {
         const entry = quota.get(scope, model);
@@ -33,7 +27,7 @@ export function withQuotaStats(
         return Object.keys(limits).length === 0 ? [model, stats] : [model, { ...stats, limits, remaining: quota.remaining(scope, model, now) }];
       }),
     );
-    return { ...key, ...(group !== undefined && { group }), models };
+    return { ...key, models };
   });
 
   const enabled = state.keys().filter((key) => !key.disabled);

@@ -11,7 +11,17 @@ export interface NewKey {
   id: string;
   secret: string;
   masked: string;
+  /** Its project group; absent: a group of its own. */
+  group?: string;
 }
+
+/** A key moved to another group: what the quota counts must follow (KeyStore.regrouped). */
+export interface GroupMove extends MaskedKey {
+  from: string | null;
+  to: string | null;
+}
+
+const groupText = (group: string | null): string => (group === null ? "no group" : `"${group}"`);
 
 /** Why a key that is waiting for its first check does not serve yet. */
 export const AWAITING_VERIFICATION = "Waiting for its first verification.";
@@ -24,6 +34,7 @@ interface KeyRow extends Record<string, string | number | null> {
   masked: string;
   source: string;
   disabled_by: DisabledBy | null;
+  grp: string | null;
 }
 
 export class KeyChanges {
@@ -36,7 +47,7 @@ export class KeyChanges {
   }
 
   #key(id: string): KeyRow | undefined {
-    return this.#sql<KeyRow>("SELECT id, masked, source, disabled_by FROM keys WHERE id = ?", id)[0];
+    return this.#sql<KeyRow>("SELECT id, masked, source, disabled_by, grp FROM keys WHERE id = ?", id)[0];
   }
 
   /**
@@ -53,8 +64,8 @@ export class KeyChanges {
         continue;
       }
       this.#sql(
-        `INSERT INTO keys (id, position, masked, source, added_at, disabled_reason, disabled_by, disabled_at)
-         VALUES (?, ?, ?, 'runtime', ?, ?, ?, ?)`,
+        `INSERT INTO keys (id, position, masked, source, added_at, disabled_reason, disabled_by, disabled_at, grp)
+         VALUES (?, ?, ?, 'runtime', ?, ?, ?, ?, ?)`,
         key.id,
         ++position,
         key.masked,
@@ -62,9 +73,10 @@ export class KeyChanges {
         verify ? AWAITING_VERIFICATION : null,
         verify ? "verification" : null,
         verify ? now : null,
+        key.group ?? null,
       );
       this.#sql("INSERT INTO runtime_secrets (key_id, secret) VALUES (?, ?)", key.id, key.secret);
-      this.#events.record({ kind: "added", keyId: key.id, role }, now);
+      this.#events.record({ kind: "added", keyId: key.id, role, ...(key.group !== undefined && { message: `Group ${groupText(key.group)}.` }) }, now);
       added.push({ id: key.id, masked: key.masked });
     }
     return { added, duplicates };
@@ -82,6 +94,22 @@ export class KeyChanges {
     this.#sql("DELETE FROM marks WHERE key_id = ?", id);
     this.#sql("DELETE FROM resources WHERE key_id = ?", id);
     return { id, masked: key.masked };
+  }
+
+  /**
+   * Moves a runtime key into `group` (null: a group of its own). API_KEYS keys are refused:
+   * their group is written in the secret, and the next start of the key manager would put
+   * any other back (syncKeys), so an override here would silently undo itself.
+   * `unchanged` when the key is in that group already (no event).
+   */
+  setGroup(id: string, group: string | null, role: Role, now: number): GroupMove | { unchanged: MaskedKey } | KeyChangeRefusal {
+    const key = this.#key(id);
+    if (key === undefined) return { refused: "unknown" };
+    if (key.source !== "runtime") return { refused: "env-key", masked: key.masked };
+    if (key.grp === group) return { unchanged: { id, masked: key.masked } };
+    this.#sql("UPDATE keys SET grp = ? WHERE id = ?", group, id);
+    this.#events.record({ kind: "grouped", keyId: id, message: `Group ${groupText(key.grp)} → ${groupText(group)}.`, role }, now);
+    return { id, masked: key.masked, from: key.grp, to: group };
   }
 
   /** Disabled keys by kind, for the 503 that says why no key serves (read only then). */

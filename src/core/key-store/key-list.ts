@@ -1,4 +1,4 @@
-import type { KeyListQuery } from "../admin-model";
+import { NO_GROUP, type KeyListQuery } from "../admin-model";
 import type { KeyListPage, KeyStats, KeyStatus } from "../stats-model";
 
 // GET /api/keys: the key table one page at a time, filtered and sorted where the keys
@@ -31,14 +31,35 @@ function compare(sort: KeyListQuery["sort"]): (a: KeyStats, b: KeyStats) => numb
       return (a, b) => (a.lastUsedAt ?? "").localeCompare(b.lastUsedAt ?? "");
     case "masked":
       return (a, b) => a.masked.localeCompare(b.masked);
+    case "group":
+      // Keys in no group sort after every group (before them in descending order).
+      return (a, b) => (a.group ?? "\uffff").localeCompare(b.group ?? "\uffff");
   }
 }
 
+function inGroup(key: KeyStats, group: string | undefined): boolean {
+  return group === undefined || (group === NO_GROUP ? key.group === undefined : key.group === group);
+}
+
+function groupsOf(keys: readonly KeyStats[]): KeyListPage["groups"] {
+  const counts = new Map<string, number>();
+  for (const key of keys) if (key.group !== undefined) counts.set(key.group, (counts.get(key.group) ?? 0) + 1);
+  return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([name, count]) => ({ name, keys: count }));
+}
+
 export function pageOfKeys(keys: readonly KeyStats[], query: KeyListQuery): KeyListPage {
-  const filtered = keys.filter((key) => (query.status === undefined || key.status === query.status) && matches(key, query.q ?? ""));
+  const filtered = keys.filter(
+    (key) => (query.status === undefined || key.status === query.status) && inGroup(key, query.group) && matches(key, query.q ?? ""),
+  );
   const order = compare(query.sort);
   const direction = query.order === "desc" ? -1 : 1;
   // Ties keep pool order, whichever direction, so paging is stable.
   filtered.sort((a, b) => order(a, b) * direction || a.position - b.position);
-  return { total: filtered.length, offset: query.offset, limit: query.limit, keys: filtered.slice(query.offset, query.offset + query.limit) };
+  return {
+    total: filtered.length,
+    offset: query.offset,
+    limit: query.limit,
+    keys: filtered.slice(query.offset, query.offset + query.limit),
+    groups: groupsOf(keys),
+  };
 }

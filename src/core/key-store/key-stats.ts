@@ -20,6 +20,7 @@ interface KeyRow extends Record<string, string | number | null> {
   verified_at: number | null;
   verified_message: string | null;
   last_used_at: number | null;
+  grp: string | null;
 }
 
 interface MarkRow extends Record<string, string | number | null> {
@@ -67,6 +68,7 @@ function keyStats(key: KeyRow, models: Record<string, ModelStats>, extra: Pick<K
       disabled: { by: key.disabled_by ?? "google", reason: key.disabled_reason, at: iso(key.disabled_at ?? 0) },
     }),
     source: key.source,
+    ...(key.grp !== null && { group: key.grp }),
     ...(key.added_at !== null && { addedAt: iso(key.added_at) }),
     ...(key.verified_outcome !== null && {
       verification: {
@@ -111,7 +113,7 @@ function modelHealth(keys: readonly KeyStats[], modelNames: ReadonlySet<string>)
 export function buildKeyStats(sql: SqlRunner, now: number): PoolKeyStats {
   const keys = sql<KeyRow>(
     `SELECT id, masked, position, source, added_at, disabled_reason, disabled_by, disabled_at,
-            verified_outcome, verified_at, verified_message, last_used_at
+            verified_outcome, verified_at, verified_message, last_used_at, grp
      FROM keys ORDER BY position`,
   );
   const marks = sql<MarkRow>("SELECT key_id, model, kind, until, reason FROM marks WHERE until > ?", now);

@@ -16,6 +16,7 @@ import type { QuotaWindow } from "../quota-limits";
 import { withQuotaStats } from "./capacity";
 import { buildSnapshot } from "./snapshot";
 import { VerifyJobs } from "./verify-jobs";
+import { Rechecks } from "./rechecks";
 
 export interface StoredKey {
   id: string;
@@ -74,6 +75,7 @@ export class KeyStore {
   /** Runtime keys, operator and verification changes: call reloadState() after using it. */
   readonly changes: KeyChanges;
   readonly jobs: VerifyJobs;
+  readonly rechecks: Rechecks;
 
   constructor(sql: SqlRunner, epoch: string = crypto.randomUUID()) {
     this.#sql = sql;
@@ -82,6 +84,7 @@ export class KeyStore {
     this.events = new EventLog(sql);
     this.changes = new KeyChanges(sql, this.events);
     this.jobs = new VerifyJobs(sql);
+    this.rechecks = new Rechecks(sql);
     this.#reload();
     this.#restoreQuota(Date.now());
   }
@@ -165,6 +168,35 @@ export class KeyStore {
         now,
       ).map((row) => ({ name, keyId: row.key_id, expiresAt: row.expires_at, ...(row.inferred === 1 && { inferred: true }) })),
     );
+  }
+
+  /**
+   * After keys changed group (or joined one when added): a group is one Google project, so
+   * the requests a key made today were counted by Google in the project it now names, and
+   * move with it; the current minute window stays with the old group (send times are kept
+   * per group, not per key), which frees it within the minute. A key joining a group that
+   * is out for the day for a model is out too, as its members are: no 429 to find out.
+   */
+  regrouped(moves: readonly { id: string; from: string | null; to: string | null }[], now: number): void {
+    this.#reload();
+    const today = quotaDay(now);
+    for (const { id, from, to } of moves) {
+      const target = quotaScope(id, to);
+      for (const row of this.#sql<{ model: string; requests: number }>("SELECT model, requests FROM usage_daily WHERE day = ? AND key_id = ?", today, id)) {
+        this.#quota.moveDay(quotaScope(id, from), target, row.model, row.requests, now);
+      }
+      const members = this.#state.sharingQuota(id).filter((member) => member !== id);
+      if (to === null || members.length === 0) continue;
+      for (const mark of this.#sql<{ model: string; until: number; reason: string }>(
+        `SELECT model, MAX(until) AS until, reason FROM marks WHERE kind = 'exhausted' AND until > ?
+         AND key_id IN (SELECT value FROM json_each(?)) GROUP BY model`,
+        now,
+        JSON.stringify(members),
+      )) {
+        this.#writeMark(id, mark.model, { kind: "exhausted", until: mark.until, strikes: 1 }, mark.reason, now, false);
+      }
+    }
+    this.#version++;
   }
 
   /** Rereads the in-memory key state after `changes` changed keys. */

@@ -133,6 +133,12 @@ const MIGRATIONS: readonly (readonly string[])[] = [
        PRIMARY KEY (scope, model, window, source)
      )`,
   ],
+  [
+    // A key whose first check could not reach Google is checked again sooner than the
+    // daily reset, with backoff: when next, and how many such checks it has had.
+    "ALTER TABLE keys ADD COLUMN recheck_at INTEGER",
+    "ALTER TABLE keys ADD COLUMN recheck_attempts INTEGER NOT NULL DEFAULT 0",
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

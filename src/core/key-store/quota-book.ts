@@ -142,6 +142,17 @@ export class QuotaBook {
     this.#ensure(scope, model, now).dayRequests += requests;
   }
 
+  /** Moves today's requests of one key from its old scope to its new one (the key changed group). */
+  moveDay(from: string, to: string, model: string, requests: number, now: number): void {
+    if (requests <= 0 || from === to) return;
+    const source = this.#entries.get(quotaKey(from, model));
+    if (source !== undefined) {
+      this.#prune(source, now);
+      source.dayRequests = Math.max(0, source.dayRequests - requests);
+    }
+    this.#ensure(to, model, now).dayRequests += requests;
+  }
+
   /** Counts a served request; true when the window's length was learned on the way. */
   count(scope: string, model: string, sentAt: number, tokens: number, now: number): boolean {
     const entry = this.#ensure(scope, model, now);

@@ -63,6 +63,7 @@ export function localPool(manager: Manager, view: LocalView, batch: UsageBatch, 
     deleteKey: afterChange(manager.deleteKey),
     disableKey: afterChange(manager.disableKey),
     enableKey: afterChange(manager.enableKey),
+    groupKey: afterChange(manager.groupKey),
     verifyKey: afterChange(manager.verifyKey),
     bulk: afterChange(manager.bulk),
     async acquire(request) {

@@ -1,10 +1,10 @@
-import { EVENT_KINDS, type EventKind, type EventQuery, type KeyListQuery, type KeySort } from "../admin-model";
+import { EVENT_KINDS, NO_GROUP, type EventKind, type EventQuery, type KeyListQuery, type KeySort } from "../admin-model";
 
 // Query strings of GET /api/keys and GET /api/events, checked: a typo gets a 400 that
 // names the allowed values rather than a silently unfiltered answer.
 
 const STATUSES = ["available", "cooling", "exhausted", "disabled"] as const;
-const SORTS: readonly KeySort[] = ["position", "status", "requests", "lastUsed", "masked"];
+const SORTS: readonly KeySort[] = ["position", "status", "requests", "lastUsed", "masked", "group"];
 export const MAX_KEY_PAGE = 500;
 export const MAX_EVENT_PAGE = 1000;
 
@@ -35,11 +35,14 @@ export function parseKeyListQuery(params: URLSearchParams): Parsed<KeyListQuery>
   if (!offset.ok) return offset;
   if (!limit.ok) return limit;
   const q = params.get("q") ?? "";
+  const group = params.get("group") ?? "";
+  if (group.length > 200) return { ok: false, message: `group must be a group name, or "${NO_GROUP}" for the keys in no group.` };
   return {
     ok: true,
     value: {
       ...(status.value !== undefined && { status: status.value }),
       ...(q !== "" && { q }),
+      ...(group !== "" && { group }),
       sort: sort.value ?? "position",
       order: order.value ?? "asc",
       offset: offset.value,

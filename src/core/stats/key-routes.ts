@@ -2,6 +2,7 @@ import { Hono, type Context } from "hono";
 import type { BulkAction, KeyChangeRefusal } from "../admin-model";
 import type { AppEnv } from "../app";
 import type { VerificationStart } from "../key-pool";
+import { groupNameProblem } from "../key-admin/group-name";
 import { parseNewKeys } from "../key-admin/parse-new-keys";
 import { requireAdmin, requireViewer, sameOriginUnlessBearer } from "./access";
 import { apiError, readJsonObject, stringList } from "./json-input";
@@ -12,7 +13,7 @@ import { noStore, statSecurityHeaders } from "./security-headers";
 // needs a viewer, changing needs an admin (stats/access.ts); changes from a browser must
 // be same-origin. Keys travel in only (POST /api/keys): every answer names them masked.
 
-const BULK_ACTIONS: readonly BulkAction[] = ["disable", "enable", "delete", "verify"];
+const BULK_ACTIONS: readonly BulkAction[] = ["disable", "enable", "delete", "verify", "group"];
 
 /** Ids one bulk or verify call takes: the page's largest pool, and a bounded answer. */
 export const MAX_IDS_PER_REQUEST = 2_000;
@@ -27,6 +28,18 @@ function idList(c: Context<AppEnv>, value: unknown): string[] | undefined | Resp
   return ids;
 }
 
+/**
+ * The "group" member: a group name, or null (out of any group); undefined when absent and
+ * not `required`. An answer when it is neither.
+ */
+function groupField(c: Context<AppEnv>, value: unknown, required: boolean): string | null | undefined | Response {
+  if (value === undefined && !required) return undefined;
+  if (value === null) return null;
+  const problem = typeof value === "string" ? groupNameProblem(value) : "it must be a string";
+  if (problem === null) return value as string;
+  return apiError(c, 400, `"group": ${problem}, or null to take the key out of its group.`);
+}
+
 const RUNNING = "A verification is already running; wait for it to finish (GET /api/keys/verify).";
 
 /** The answer to a verification asked for by id: 404 when none is a key, 409 while another runs. */
@@ -36,13 +49,13 @@ function verificationAnswer(c: Context<AppEnv>, result: VerificationStart): Resp
   return c.json({ job: result.job, ...(result.unknown.length > 0 && { unknown: result.unknown }) }, 202);
 }
 
-function refusal(c: Context<AppEnv>, result: KeyChangeRefusal): Response {
+function refusal(c: Context<AppEnv>, result: KeyChangeRefusal, what: "delete" | "group" = "delete"): Response {
   if (result.refused === "unknown") return apiError(c, 404, `No key has the id "${c.req.param("id") ?? ""}".`);
-  return apiError(
-    c,
-    409,
-    `${result.masked} comes from the API_KEYS secret: remove it from the secret and redeploy to delete it. It can be disabled here.`,
-  );
+  const message =
+    what === "group"
+      ? `${result.masked} comes from the API_KEYS secret, where its group is written (group:key): change it there and redeploy.`
+      : `${result.masked} comes from the API_KEYS secret: remove it from the secret and redeploy to delete it. It can be disabled here.`;
+  return apiError(c, 409, message);
 }
 
 export function keyRoutes(): Hono<AppEnv> {
@@ -64,7 +77,9 @@ export function keyRoutes(): Hono<AppEnv> {
     if (!body.ok) return body.response;
     const verify = body.value.verify ?? true;
     if (typeof verify !== "boolean") return apiError(c, 400, '"verify" must be true or false.');
-    const parsed = parseNewKeys(body.value.keys);
+    const group = groupField(c, body.value.group, false);
+    if (group instanceof Response) return group;
+    const parsed = parseNewKeys(body.value.keys, group ?? undefined);
     if ("error" in parsed) return apiError(c, parsed.status, parsed.error);
     const result =
       parsed.keys.length === 0
@@ -91,7 +106,9 @@ export function keyRoutes(): Hono<AppEnv> {
     const ids = idList(c, body.value.ids);
     if (ids instanceof Response) return ids;
     if (ids === undefined) return apiError(c, 400, '"ids" must be an array of key ids.');
-    const result = await c.env.services.pool.bulk(action, ids, c.get("role"));
+    const group = action === "group" ? groupField(c, body.value.group, true) : null;
+    if (group instanceof Response) return group;
+    const result = await c.env.services.pool.bulk(action, ids, c.get("role"), group ?? null);
     return "job" in result ? verificationAnswer(c, result) : c.json(result);
   });
 
@@ -115,6 +132,15 @@ export function keyRoutes(): Hono<AppEnv> {
   routes.post("/api/keys/:id/enable", ...change, async (c) => {
     const result = await c.env.services.pool.enableKey(c.req.param("id"), c.get("role"));
     return "refused" in result ? refusal(c, result) : c.json(result);
+  });
+
+  routes.post("/api/keys/:id/group", ...change, async (c) => {
+    const body = await readJsonObject(c);
+    if (!body.ok) return body.response;
+    const group = groupField(c, body.value.group, true);
+    if (group instanceof Response) return group;
+    const result = await c.env.services.pool.groupKey(c.req.param("id"), group ?? null, c.get("role"));
+    return "refused" in result ? refusal(c, result, "group") : c.json(result);
   });
 
   routes.post("/api/keys/:id/verify", ...change, async (c) => {

@@ -184,6 +184,7 @@ export const en = {
   kind_verified: "Verified",
   kind_added: "Added",
   kind_deleted: "Deleted",
+  kind_grouped: "Group changed",
   kind_reset: "Marks reset",
   "kind_upstream-error": "Upstream error",
   kind_timeout: "Timeout",

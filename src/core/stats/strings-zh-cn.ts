@@ -184,6 +184,7 @@ export const zhCN: StatStrings = {
   kind_verified: "验证",
   kind_added: "添加",
   kind_deleted: "删除",
+  kind_grouped: "分组变更",
   kind_reset: "重置标记",
   "kind_upstream-error": "上游错误",
   kind_timeout: "超时",
