@@ -11,7 +11,7 @@ export default tseslint.config(
     languageOptions: {
       sourceType: "module",
       globals: Object.fromEntries(
-        ["window", "document", "location", "fetch", "confirm", "Node", "Intl", "setTimeout", "clearTimeout", "setInterval", "requestAnimationFrame", "cancelAnimationFrame", "URLSearchParams", "encodeURIComponent"].map((name) => [name, "readonly"]),
+        ["window", "document", "location", "fetch", "confirm", "prompt", "Node", "Intl", "setTimeout", "clearTimeout", "setInterval", "requestAnimationFrame", "cancelAnimationFrame", "URLSearchParams", "encodeURIComponent"].map((name) => [name, "readonly"]),
       ),
     },
   },

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { BulkAction, EventInput, EventQuery, KeyListQuery, Role } from "../core/admin-model";
+import type { BulkAction, BulkOptions, EventInput, EventQuery, KeyListQuery, Role } from "../core/admin-model";
 import { readConfig } from "../core/config";
 import type { NewKeyEntry } from "../core/key-admin/parse-new-keys";
 import type { AttemptFailure, KeyManager, KeyPoolAdmin, LimitSetting, Ownership, UsageReport, ViewStamp, ViewUpdate } from "../core/key-pool";
@@ -108,16 +108,16 @@ export class ApiKeyManager extends DurableObject<Env> implements KeyManager, Key
     return this.#pool.verifyKey(id, role);
   }
 
-  async startVerification(ids: string[] | null, role: Role) {
-    return this.#pool.startVerification(ids, role);
+  async startVerification(ids: string[] | null, role: Role, join?: boolean) {
+    return this.#pool.startVerification(ids, role, join);
   }
 
   async verification() {
     return this.#pool.verification();
   }
 
-  async bulk(action: BulkAction, ids: string[], role: Role, group?: string | null) {
-    return this.#pool.bulk(action, ids, role, group);
+  async bulk(action: BulkAction, ids: string[], role: Role, options?: BulkOptions) {
+    return this.#pool.bulk(action, ids, role, options);
   }
 
   async events(query: EventQuery) {

@@ -143,6 +143,14 @@ export interface VerifyResult {
 /** `group` moves keys into the request's `group` (null: out of any group). */
 export type BulkAction = "disable" | "enable" | "delete" | "verify" | "group";
 
+/** What some bulk actions take besides the ids. */
+export interface BulkOptions {
+  /** Action "group": the group to move the keys into (null: out of any group). */
+  group?: string | null;
+  /** Action "verify": add the keys to a verification that runs instead of answering 409 (a page sending a big selection in parts). */
+  join?: boolean;
+}
+
 export interface BulkResult {
   action: BulkAction;
   done: number;

@@ -1,6 +1,7 @@
 import type {
   AddKeysResult,
   BulkAction,
+  BulkOptions,
   BulkResult,
   EventInput,
   EventPage,
@@ -198,10 +199,9 @@ export interface KeyPoolAdmin {
   enableKey(id: string, role: Role): Promise<KeyAnswer>;
   verifyKey(id: string, role: Role): Promise<VerifyResult | KeyChangeRefusal>;
   /** Every key when `ids` is null; `started: false` (and the running job) while one runs. */
-  startVerification(ids: string[] | null, role: Role): Promise<VerificationStart>;
+  startVerification(ids: string[] | null, role: Role, join?: boolean): Promise<VerificationStart>;
   verification(): Promise<VerifyJob | null>;
-  /** `group`: the target of action "group" (null: out of any group). */
-  bulk(action: BulkAction, ids: string[], role: Role, group?: string | null): Promise<BulkResult | VerificationStart>;
+  bulk(action: BulkAction, ids: string[], role: Role, options?: BulkOptions): Promise<BulkResult | VerificationStart>;
   events(query: EventQuery): Promise<EventPage>;
   setLimit(setting: LimitSetting): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import type {
   AddKeysResult,
   BulkAction,
+  BulkOptions,
   BulkResult,
   EventInput,
   EventPage,
@@ -159,8 +160,11 @@ export class PoolAdmin {
     return { id, masked: key.masked, outcome: verdict.outcome, ...(message !== undefined && { message }), at: new Date(now).toISOString() };
   }
 
-  /** Starts checking `ids` (every key when null); `started: false` with the running job while one runs. */
-  async startVerification(ids: readonly string[] | null, role: Role | undefined): Promise<VerificationStart> {
+  /**
+   * Starts checking `ids` (every key when null); `started: false` with the running job while
+   * one runs, unless `join`: then the keys join the running job.
+   */
+  async startVerification(ids: readonly string[] | null, role: Role | undefined, join = false): Promise<VerificationStart> {
     const known = new Set(this.#store.keyIds());
     const given = ids === null ? [...known] : [...new Set(ids)];
     const wanted = given.filter((id) => known.has(id));
@@ -170,7 +174,7 @@ export class PoolAdmin {
       const running = this.#store.jobs.current();
       return { started: false, job: running?.running === true ? running : null, unknown };
     }
-    const job = this.#store.jobs.start(wanted, role, this.#now());
+    const job = join ? this.#store.jobs.include(wanted, role, this.#now()) : this.#store.jobs.start(wanted, role, this.#now());
     if (job === undefined) {
       const running = this.#store.jobs.current();
       if (running === undefined) throw new Error("A verification runs but cannot be read");
@@ -220,14 +224,13 @@ export class PoolAdmin {
     return this.#store.jobs.settle(now) ? now : this.#store.rechecks.next();
   }
 
-  /** `group` is the target of action "group" (null: out of any group). */
-  async bulk(action: BulkAction, ids: readonly string[], role: Role, group: string | null = null): Promise<BulkResult | VerificationStart> {
-    if (action === "verify") return this.startVerification(ids, role);
+  async bulk(action: BulkAction, ids: readonly string[], role: Role, options: BulkOptions = {}): Promise<BulkResult | VerificationStart> {
+    if (action === "verify") return this.startVerification(ids, role, options.join);
     const now = this.#now();
     const unique = [...new Set(ids)];
     const results =
       action === "group"
-        ? this.#regroup(unique, group, role)
+        ? this.#regroup(unique, options.group ?? null, role)
         : unique.map((id) =>
             action === "delete"
               ? this.#store.changes.delete(id, role, now)

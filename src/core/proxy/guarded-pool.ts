@@ -52,9 +52,9 @@ export function guardedPool(pool: Manager, redact: (text: string) => string, tim
     enableKey: (id, role) => guard(() => pool.enableKey(id, role)),
     // One model-list call to Google: its own timeout (verify-key.ts) is what bounds it.
     verifyKey: (id, role) => guard(() => pool.verifyKey(id, role)),
-    startVerification: (ids, role) => guard(() => pool.startVerification(ids, role)),
+    startVerification: (ids, role, join) => guard(() => pool.startVerification(ids, role, join)),
     verification: () => guard(() => pool.verification()),
-    bulk: (action, ids, role, group) => guard(() => pool.bulk(action, ids, role, group)),
+    bulk: (action, ids, role, options) => guard(() => pool.bulk(action, ids, role, options)),
     events: (query) => guard(() => pool.events(query)),
     setLimit: (setting) => guard(() => pool.setLimit(setting)),
     startStatSession: (idHash, session, client) => guard(() => pool.startStatSession(idHash, session, client)),

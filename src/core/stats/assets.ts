@@ -1,6 +1,7 @@
 import adminScript from "./client/admin.client.js";
 import apiScript from "./client/api.client.js";
 import appScript from "./client/app.client.js";
+import bulkScript from "./client/bulk.client.js";
 import chartScript from "./client/chart.client.js";
 import domScript from "./client/dom.client.js";
 import eventsScript from "./client/events.client.js";
@@ -32,6 +33,7 @@ const ASSETS = {
   "admin.client.js": { body: adminScript, contentType: JS },
   "api.client.js": { body: apiScript, contentType: JS },
   "app.client.js": { body: appScript, contentType: JS },
+  "bulk.client.js": { body: bulkScript, contentType: JS },
   "chart.client.js": { body: chartScript, contentType: JS },
   "dom.client.js": { body: domScript, contentType: JS },
   "events.client.js": { body: eventsScript, contentType: JS },

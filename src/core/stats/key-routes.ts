@@ -40,6 +40,12 @@ function groupField(c: Context<AppEnv>, value: unknown, required: boolean): stri
   return apiError(c, 400, `"group": ${problem}, or null to take the key out of its group.`);
 }
 
+/** The "join" member of a verification: add to the running one rather than answer 409. */
+function joinField(c: Context<AppEnv>, value: unknown): boolean | Response {
+  if (value === undefined) return false;
+  return typeof value === "boolean" ? value : apiError(c, 400, '"join" must be true or false.');
+}
+
 const RUNNING = "A verification is already running; wait for it to finish (GET /api/keys/verify).";
 
 /** The answer to a verification asked for by id: 404 when none is a key, 409 while another runs. */
@@ -95,7 +101,9 @@ export function keyRoutes(): Hono<AppEnv> {
     if (!body.ok) return body.response;
     const ids = idList(c, body.value.ids);
     if (ids instanceof Response) return ids;
-    return verificationAnswer(c, await c.env.services.pool.startVerification(ids ?? null, c.get("role")));
+    const join = joinField(c, body.value.join);
+    if (join instanceof Response) return join;
+    return verificationAnswer(c, await c.env.services.pool.startVerification(ids ?? null, c.get("role"), join));
   });
 
   routes.post("/api/keys/bulk", ...change, async (c) => {
@@ -108,7 +116,9 @@ export function keyRoutes(): Hono<AppEnv> {
     if (ids === undefined) return apiError(c, 400, '"ids" must be an array of key ids.');
     const group = action === "group" ? groupField(c, body.value.group, true) : null;
     if (group instanceof Response) return group;
-    const result = await c.env.services.pool.bulk(action, ids, c.get("role"), group ?? null);
+    const join = joinField(c, body.value.join);
+    if (join instanceof Response) return join;
+    const result = await c.env.services.pool.bulk(action, ids, c.get("role"), { group: group ?? null, join });
     return "job" in result ? verificationAnswer(c, result) : c.json(result);
   });
 

@@ -1,6 +1,6 @@
 import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
-import { EVENT_KINDS } from "../admin-model";
+import { EVENT_KINDS, NO_GROUP } from "../admin-model";
 import { assetPath } from "./assets";
 import { LANGUAGES, type StatStrings } from "./strings";
 
@@ -51,6 +51,10 @@ function keysPanel(strings: StatStrings): Markup {
                 html`<button type="button" data-filter="${status}" aria-pressed="${String(status === "")}">${status === "" ? strings.filterAll : strings[`status_${status}`]} <span class="filter-count"></span></button>`,
             )}
           </div>
+          <select id="key-group" class="group-filter" aria-label="${strings.groupFilterLabel}">
+            <option value="">${strings.groupFilterAll}</option>
+            <option value="${NO_GROUP}">${strings.groupFilterNone}</option>
+          </select>
           <input id="key-search" class="search" type="search" autocomplete="off" spellcheck="false" aria-label="${strings.searchLabel}" placeholder="${strings.searchPlaceholder}" />
         </div>
         <div id="bulk" class="bulk"></div>

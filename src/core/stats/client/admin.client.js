@@ -4,6 +4,7 @@
 // in their DOM; the proxy refuses their changes anyway (403).
 
 import { getJson, reloadIfSignedOut, send } from "./api.client.js";
+import { bulkInChunks } from "./bulk.client.js";
 import { h } from "./dom.client.js";
 
 const JOB_POLL_MS = 1500;
@@ -69,17 +70,30 @@ export function createAdmin(ctx) {
     }, JOB_POLL_MS);
   }
 
+  /** The progress of a bulk action sent in parts, on the action line. */
+  const progress = (done, total) => {
+    if (total > done) ctx.report(fmt.t("bulkProgress", { done: fmt.int(done), total: fmt.int(total) }), false);
+  };
+
   async function startVerification(ids) {
     await act(fmt.t("verifyAll"), async () => {
-      const { body } = ids === undefined ? await send("POST", "/api/keys/verify", {}) : await send("POST", "/api/keys/bulk", { action: "verify", ids });
+      const body = ids === undefined ? (await send("POST", "/api/keys/verify", {})).body : await bulkInChunks("verify", ids, {}, progress);
       followJob(body?.job ?? null);
       return "";
     });
   }
 
+  /** Asks for a group name; undefined when cancelled, null for "no group". */
+  function askGroup(text, current) {
+    const answer = prompt(text, current);
+    if (answer === null) return undefined;
+    return answer.trim() === "" ? null : answer.trim();
+  }
+
   function addForm() {
     const textarea = h("textarea", { name: "keys", rows: "4", autocomplete: "off", spellcheck: "false", required: true, "aria-label": fmt.t("addKeysLabel") });
     const verify = h("input", { type: "checkbox", name: "verify", checked: true });
+    const group = h("input", { type: "text", name: "group", autocomplete: "off", spellcheck: "false", maxlength: "64", placeholder: "project-a" });
     const result = h("ul", { class: "rejected" });
     const form = h(
       "form",
@@ -89,6 +103,7 @@ export function createAdmin(ctx) {
         "div",
         { class: "add-row" },
         h("label", { class: "check" }, verify, fmt.t("addKeysVerify")),
+        h("label", { class: "add-group" }, fmt.t("addKeysGroup"), group),
         h("button", { type: "submit", class: "button primary" }, fmt.t("addKeysSubmit")),
       ),
       result,
@@ -96,7 +111,8 @@ export function createAdmin(ctx) {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       void act(fmt.t("addKeys"), async () => {
-        const { body } = await send("POST", "/api/keys", { keys: textarea.value, verify: verify.checked });
+        const groupName = group.value.trim();
+        const { body } = await send("POST", "/api/keys", { keys: textarea.value, verify: verify.checked, ...(groupName !== "" && { group: groupName }) });
         // The keys are in the pool now; keep no copy of them on the page.
         textarea.value = "";
         result.replaceChildren(...(body.rejected ?? []).map((item) => h("li", {}, fmt.t("rejectedItem", item))));
@@ -138,11 +154,17 @@ export function createAdmin(ctx) {
     if (targets.length === 0) return ctx.report(fmt.t("noKeysMatch"), false);
     if (action === "disable" && !confirm(fmt.t("bulkConfirmDisable", { n: targets.length }))) return;
     if (action === "delete" && !confirm(fmt.t("bulkConfirmDelete", { n: targets.length }))) return;
+    let extra = {};
+    if (action === "group") {
+      const group = askGroup(fmt.t("bulkGroupPrompt", { n: fmt.int(targets.length) }), "");
+      if (group === undefined) return;
+      extra = { group };
+    }
     const ids = targets.map((key) => key.id);
     if (action === "verify") return startVerification(ids);
     await act(label, async () => {
-      const { body } = await send("POST", "/api/keys/bulk", { action, ids });
-      return fmt.t("bulkResult", { action: label, done: fmt.int(body.done ?? 0), skipped: fmt.int(body.skipped?.length ?? 0) });
+      const body = await bulkInChunks(action, ids, extra, progress);
+      return fmt.t("bulkResult", { action: label, done: fmt.int(body.done), skipped: fmt.int(body.skipped.length) });
     });
   }
 
@@ -160,7 +182,7 @@ export function createAdmin(ctx) {
             "div",
             { class: "bulk-row", "data-admin": "" },
             h("span", { class: "bulk-label" }, fmt.t("bulkLabel", { n: fmt.int(shown) })),
-            ["verify", "disable", "enable", "delete"].map((action) =>
+            ["verify", "disable", "enable", "group", "delete"].map((action) =>
               h(
                 "button",
                 { type: "button", class: `button small${action === "delete" ? " danger" : ""}`, "data-bulk": action },
@@ -177,6 +199,14 @@ export function createAdmin(ctx) {
     const id = encodeURIComponent(button.getAttribute("data-key-id"));
     const masked = button.getAttribute("data-masked");
     const label = button.textContent;
+    if (action === "group") {
+      const group = askGroup(fmt.t("groupPrompt", { masked }), button.getAttribute("data-group") ?? "");
+      if (group === undefined) return;
+      return act(label, async () => {
+        await send("POST", `/api/keys/${id}/group`, { group });
+        return "";
+      });
+    }
     if (action === "delete") {
       if (!confirm(fmt.t("deleteConfirm", { masked }))) return;
       return act(label, async () => {

@@ -28,6 +28,7 @@ const view = {
   keyTable: byId("key-table"),
   keyPager: byId("key-pager"),
   keySearch: byId("key-search"),
+  keyGroup: byId("key-group"),
   filters: [...document.querySelectorAll("[data-filter]")],
   updated: byId("updated"),
   role: byId("role"),
@@ -49,7 +50,7 @@ const state = {
   data: null,
   /** The key table's page, as GET /api/keys answers. */
   page: null,
-  query: { status: "", q: "", sort: "position", order: "asc", offset: 0 },
+  query: { status: "", group: "", q: "", sort: "position", order: "asc", offset: 0 },
   /** Server clock minus this clock, so countdowns agree with the proxy's marks. */
   skew: 0,
   range: "hourly",
@@ -85,7 +86,7 @@ async function pageFor(query) {
 
 /** The one key a search names: the key at that position for `#12`, else the only match. */
 async function findKey(text) {
-  const { keys } = await keyPage({ status: "", q: text, sort: "position", order: "asc", offset: 0 }, 10);
+  const { keys } = await keyPage({ status: "", group: "", q: text, sort: "position", order: "asc", offset: 0 }, 10);
   const position = /^#?(\d+)$/.exec(text.trim());
   const exact = position === null ? undefined : keys.find((key) => key.position === Number(position[1]));
   return exact ?? (keys.length === 1 ? keys[0] : null);
@@ -119,8 +120,33 @@ function renderChartNow() {
   renderChart(view.chart, view.legend, state.data.history[state.range], state.range, fmt);
 }
 
+/** The group filter's options: the pool's groups as the last page named them (the fixed two first). */
+function renderGroupOptions() {
+  const select = view.keyGroup;
+  const groups = state.page?.groups ?? [];
+  const wanted = groups.map((group) => `${group.name}\n${group.keys}`).join("\n");
+  if (select.dataset.groups === wanted) return;
+  select.dataset.groups = wanted;
+  const fixed = [...select.options].slice(0, 2);
+  const options = groups.map((group) => {
+    const option = document.createElement("option");
+    option.value = group.name;
+    option.textContent = fmt.t("groupOption", { group: group.name, n: fmt.int(group.keys) });
+    return option;
+  });
+  // A group that just emptied stays selectable while it is the filter.
+  if (state.query.group !== "" && state.query.group !== fixed[1]?.value && !groups.some((group) => group.name === state.query.group)) {
+    const option = document.createElement("option");
+    option.value = option.textContent = state.query.group;
+    options.push(option);
+  }
+  select.replaceChildren(...fixed, ...options);
+  select.value = state.query.group;
+}
+
 function renderKeysNow() {
   if (state.page === null) return;
+  renderGroupOptions();
   // Rebuilding the table drops focus; put it back on the control with the same toggle id.
   const focused = document.activeElement?.closest?.("[data-toggle]")?.getAttribute("data-toggle");
   renderKeyTable(view.keyTable, view.keyPager, state.page, state.query, { fmt, now, open: state.open, admin: isAdmin() });
@@ -243,6 +269,12 @@ for (const button of view.filters) {
     void reloadKeys();
   });
 }
+
+view.keyGroup.addEventListener("change", () => {
+  state.query.group = view.keyGroup.value;
+  state.query.offset = 0;
+  void reloadKeys();
+});
 
 let searchTimer = 0;
 view.keySearch.addEventListener("input", () => {

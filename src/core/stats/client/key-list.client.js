@@ -8,7 +8,7 @@ export const PAGE_SIZE = 50;
 const MAX_PAGE = 500;
 
 function apiQuery(query, offset, limit) {
-  return withQuery("/api/keys", { status: query.status, q: query.q.trim(), sort: query.sort, order: query.order, offset, limit });
+  return withQuery("/api/keys", { status: query.status, group: query.group, q: query.q.trim(), sort: query.sort, order: query.order, offset, limit });
 }
 
 /** One page of the table: `{ total, offset, limit, keys }`. */

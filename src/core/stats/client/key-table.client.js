@@ -1,5 +1,5 @@
 // The pool as a compact table: one row per key (position, masked key, status, source,
-// requests today, last use, last event), sortable by its headers, one page at a time.
+// project group, requests today, last use, last event), sortable by its headers, one page at a time.
 // A row opens the key's detail underneath: why it is disabled, its last check, its
 // models today with Google's reasons, and (for admins) what can be done to it.
 
@@ -12,6 +12,7 @@ const COLUMNS = [
   { label: "colKey", sort: "masked", class: "key-col" },
   { label: "colStatus", sort: "status", class: "status-col" },
   { label: "colSource", class: "source-col" },
+  { label: "colGroup", sort: "group", class: "group-col" },
   { label: "colRequestsToday", sort: "requests", class: "num requests-col" },
   { label: "colLastUsed", sort: "lastUsed", class: "used-col" },
   { label: "colLastEvent", class: "event-col" },
@@ -31,6 +32,11 @@ function headerCell(column, query, fmt) {
 function sourceText(key, fmt) {
   if (key.source === "runtime") return fmt.t("source_runtime", { date: key.addedAt ? fmt.date(Date.parse(key.addedAt)) : "" });
   return fmt.t("source_env");
+}
+
+function groupCell(key, fmt) {
+  if (key.group === undefined) return h("td", { class: "group-col", "data-label": fmt.t("colGroup"), title: fmt.t("groupNoneTitle") }, fmt.t("groupNone"));
+  return h("td", { class: "group-col", "data-label": fmt.t("colGroup"), title: key.group }, key.group);
 }
 
 function lastEventText(event, fmt, now) {
@@ -64,6 +70,7 @@ function keyRow(key, expanded, ctx) {
     h("td", { class: "key-col" }, h("code", { class: "masked" }, key.masked)),
     h("td", { class: "status-col", title: disabledReason ?? null }, statusLabel(key.status, fmt.t(`status_${key.status}`))),
     h("td", { class: "source-col" }, sourceText(key, fmt)),
+    groupCell(key, fmt),
     h("td", { class: "num requests-col", "data-label": fmt.t("colRequestsToday") }, fmt.int(key.requestsToday)),
     h(
       "td",
@@ -95,16 +102,27 @@ function actionButton(action, key, fmt, danger = false) {
   const label = fmt.t(`action${action[0].toUpperCase()}${action.slice(1)}`);
   return h(
     "button",
-    { type: "button", class: `button small${danger ? " danger" : ""}`, "data-action": action, "data-key-id": key.id, "data-masked": key.masked, "data-admin": "" },
+    {
+      type: "button",
+      class: `button small${danger ? " danger" : ""}`,
+      "data-action": action,
+      "data-key-id": key.id,
+      "data-masked": key.masked,
+      "data-group": key.group ?? "",
+      "data-admin": "",
+    },
     label,
   );
 }
 
 function adminActions(key, fmt) {
+  // An API_KEYS key's group is the secret's: the page offers no change it would undo.
+  const runtime = key.source === "runtime";
   return [
     key.status === "disabled" ? actionButton("enable", key, fmt) : actionButton("disable", key, fmt),
     actionButton("verify", key, fmt),
-    key.source === "runtime" ? actionButton("delete", key, fmt, true) : h("span", { class: "hint" }, fmt.t("envKeyHint")),
+    runtime ? actionButton("group", key, fmt) : null,
+    runtime ? actionButton("delete", key, fmt, true) : h("span", { class: "hint" }, `${fmt.t("envKeyHint")} ${fmt.t("envGroupHint")}`),
   ];
 }
 
@@ -125,6 +143,7 @@ function keyDetail(key, ctx) {
           "div",
           { class: "detail-head" },
           h("span", {}, fmt.t("detailSource", { source: sourceText(key, fmt) })),
+          key.group === undefined ? null : h("span", { class: "detail-group" }, fmt.t("detailGroup", { group: key.group })),
           verification
             ? h(
                 "span",
