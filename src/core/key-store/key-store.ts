@@ -179,21 +179,29 @@ export class KeyStore {
    */
   regrouped(moves: readonly { id: string; from: string | null; to: string | null }[], now: number): void {
     this.#reload();
-    const today = quotaDay(now);
-    for (const { id, from, to } of moves) {
-      const target = quotaScope(id, to);
-      for (const row of this.#sql<{ model: string; requests: number }>("SELECT model, requests FROM usage_daily WHERE day = ? AND key_id = ?", today, id)) {
-        this.#quota.moveDay(quotaScope(id, from), target, row.model, row.requests, now);
-      }
-      const members = this.#state.sharingQuota(id).filter((member) => member !== id);
-      if (to === null || members.length === 0) continue;
-      for (const mark of this.#sql<{ model: string; until: number; reason: string }>(
+    const moving = new Map(moves.map((move) => [move.id, move]));
+    // One query each, whatever the number of keys moved: a page may move thousands at once.
+    for (const row of this.#sql<{ key_id: string; model: string; requests: number }>(
+      "SELECT key_id, model, requests FROM usage_daily WHERE day = ?",
+      quotaDay(now),
+    )) {
+      const move = moving.get(row.key_id);
+      if (move !== undefined) this.#quota.moveDay(quotaScope(move.id, move.from), quotaScope(move.id, move.to), row.model, row.requests, now);
+    }
+    for (const group of new Set(moves.flatMap((move) => (move.to === null ? [] : [move.to])))) {
+      const scope = quotaScope("", group);
+      // The members that were there before: a moving key's own marks are its old group's.
+      const members = this.#state.keys().filter((key) => key.scope === scope && !moving.has(key.id)).map((key) => key.id);
+      if (members.length === 0) continue;
+      const marks = this.#sql<{ model: string; until: number; reason: string }>(
         `SELECT model, MAX(until) AS until, reason FROM marks WHERE kind = 'exhausted' AND until > ?
          AND key_id IN (SELECT value FROM json_each(?)) GROUP BY model`,
         now,
         JSON.stringify(members),
-      )) {
-        this.#writeMark(id, mark.model, { kind: "exhausted", until: mark.until, strikes: 1 }, mark.reason, now, false);
+      );
+      for (const move of moves) {
+        if (move.to !== group) continue;
+        for (const mark of marks) this.#writeMark(move.id, mark.model, { kind: "exhausted", until: mark.until, strikes: 1 }, mark.reason, now, false);
       }
     }
     this.#version++;
