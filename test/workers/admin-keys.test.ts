@@ -274,6 +274,24 @@ describe("verifying every key", () => {
     expect(await currentJob(h)).toMatchObject({ id: job.id });
   });
 
+  it("lets a selection sent in parts join the running verification (join: true) instead of a 409", async () => {
+    const h = await adminHarness();
+    const slow = fresh();
+    await fake.keys([{ key: slow, delayMs: 1_000 }]);
+    const added = (await addKeys(h, [slow, fresh(), fresh()], false)).added.map((key) => key.id);
+    const first = await h.as(ADMIN_TOKEN, "POST", "/api/keys/bulk", { action: "verify", ids: added.slice(0, 1) });
+    expect(first.status).toBe(202);
+    const { job } = await first.json<{ job: VerifyJob }>();
+    expect((await h.as(ADMIN_TOKEN, "POST", "/api/keys/bulk", { action: "verify", ids: added.slice(1) })).status).toBe(409);
+    const joined = await h.as(ADMIN_TOKEN, "POST", "/api/keys/bulk", { action: "verify", ids: added.slice(1), join: true });
+    expect(joined.status).toBe(202);
+    expect((await joined.json<{ job: VerifyJob }>()).job).toMatchObject({ id: job.id, total: 3 });
+    expect((await h.as(ADMIN_TOKEN, "POST", "/api/keys/verify", { ids: added, join: "yes" })).status).toBe(400);
+    const finished = await settledJob(h);
+    expect(finished).toMatchObject({ id: job.id, total: 3, done: 3 });
+    expect(finished.outcomes.map((outcome) => outcome.id).sort()).toEqual([...added].sort());
+  });
+
   it("applies bulk actions to the given ids and says what it skipped", async () => {
     const h = await adminHarness();
     const added = (await addKeys(h, [fresh(), fresh()], false)).added.map((key) => key.id);

@@ -4,8 +4,10 @@ import { createApp } from "../../src/core/app";
 import { readConfig } from "../../src/core/config";
 import type { KeyManager, KeyPoolAdmin } from "../../src/core/key-pool";
 import { keyRingFor } from "../../src/core/key-ring";
+import { RefreshableKeyRing } from "../../src/core/ring-refresh";
 import { idlePool } from "../setup/idle-pool";
 import type { StatSessions } from "../../src/core/stats/session-store";
+import { newKey } from "./admin-harness";
 import { fake, poolKeys, proxyToken, uniqueModel, upstreamOrigin } from "./support";
 
 // Two isolates (two apps, each with its own pool view) in front of one real key manager
@@ -39,11 +41,13 @@ async function twoIsolates() {
     setLimit: counted("setLimit", (setting) => stub.setLimit(setting)),
     recordEvents: counted("recordEvents", (events) => stub.recordEvents(events)),
     runtimeKeys: counted("runtimeKeys", (known) => stub.runtimeKeys(known)),
+    addKeys: counted("addKeys", (keys, verify, role) => stub.addKeys(keys, verify, role)),
   };
   const background: Promise<unknown>[] = [];
   const services = {
     config: readConfig({ GEMINI_UPSTREAM_URL: `${upstreamOrigin}/v1beta`, PROXY_API_KEY: proxyToken, LOG_REQUESTS: "false" }),
-    keyRing: await keyRingFor(poolKeys.join(",")),
+    // Refreshable: keys added at runtime are fetched by id when a request meets one.
+    keyRing: new RefreshableKeyRing(await keyRingFor(poolKeys.join(","))),
     keyManager,
     waitUntil: (promise: Promise<unknown>) => background.push(promise),
     log: () => undefined,
@@ -123,6 +127,26 @@ describe("isolates in front of one key manager", () => {
     for (let i = 0; i < poolKeys.length; i++) expect((await b(model)).status).toBe(200);
     const fromB = (await fake.log(model)).requests.slice(before);
     expect(fromB.filter((request) => request.apiKey === spent)).toHaveLength(1);
+    await settle();
+  });
+
+  it("see a key's group change within a second: its group's limit then holds for it", async () => {
+    const model = uniqueModel("views-group");
+    const { b, settle, stub } = await twoIsolates();
+    const runtime = [newKey(), newKey()];
+    const added = (await stub.addKeys(runtime.map((secret) => ({ secret })), false, "admin")).added.map((key) => key.id);
+    // The group's budget: one request today between the two keys.
+    await stub.setLimit({ model, window: "rpd", value: 1, group: "views-team" });
+    await sleep(1_100);
+    // Isolate b holds a view with both keys, each a group of its own.
+    expect((await b(uniqueModel("warm"))).status).toBe(200);
+    // Another isolate (here: the manager itself) puts them in the group.
+    expect(await stub.bulk("group", added, "admin", { group: "views-team" })).toMatchObject({ done: 2 });
+
+    await sleep(1_100);
+    for (let i = 0; i < poolKeys.length + 2; i++) expect((await b(model)).status).toBe(200);
+    const byRuntimeKeys = (await fake.log(model)).requests.filter((request) => runtime.includes(request.apiKey ?? ""));
+    expect(byRuntimeKeys).toHaveLength(1);
     await settle();
   });
 });
