@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -11,7 +11,7 @@ import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts"
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
 import { leakedKeys, poolKeys, proxyToken } from "../setup/test-keys.ts";
 import { durableObjectDatabase } from "./support/backfill-history.ts";
-import { desktopContext, launchChromium, watch } from "./support/stat-page.ts";
+import { desktopContext, launchChromium, signInWith, stopAll, watch } from "./support/stat-page.ts";
 
 // The capacity panel of /stat ("N of M requests left today", "limit not yet known", the
 // per-minute headroom) in a real browser against `wrangler dev`, with every figure taken
@@ -112,19 +112,7 @@ beforeAll(async () => {
   watch(page, seen);
 }, 240_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await proxy?.stop();
-  await upstream?.close();
-  if (persistTo) await rm(persistTo, { recursive: true, force: true });
-});
-
-async function signIn(): Promise<void> {
-  await page.goto(`${proxy.origin}/stat`);
-  await page.locator('input[name="token"]').fill(proxyToken);
-  await Promise.all([page.waitForURL(`${proxy.origin}/stat`), page.locator('form[action="/stat/login"] button').click()]);
-  await page.locator("#capacity").waitFor();
-}
+afterAll(() => stopAll({ browser, proxy, upstream, persistTo }));
 
 const capacityLine = (model: string, part: "day" | "minute") => page.locator(`#capacity li[data-model="${model}"] .capacity-${part}`);
 
@@ -133,7 +121,7 @@ describe("the capacity panel of /stat", () => {
     const servedToday = 5;
     for (let i = 0; i < servedToday; i++) expect(await generate(DAY)).toBe(200);
     await counted(DAY, servedToday);
-    await signIn();
+    await signInWith(page, proxy.origin, proxyToken, "#capacity");
     // Google's limits summed over the groups, less what Google itself counted today.
     const left = DAILY_LIMIT - successes(DAY);
     expect(successes(DAY)).toBe(servedToday);

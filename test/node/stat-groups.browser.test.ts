@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -8,7 +8,7 @@ import { en } from "../../src/core/stats/strings-en.ts";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
 import { generatedPoolKeys, leakedKeyFragments, poolKeys, proxyToken } from "../setup/test-keys.ts";
-import { desktopContext, keyRow, launchChromium, openKey } from "./support/stat-page.ts";
+import { desktopContext, keyRow, launchChromium, openKey, signInWith, stopAll } from "./support/stat-page.ts";
 
 // Project groups on /stat, and bulk actions on a pool bigger than one request may carry
 // (the admin API takes 2,000 ids per call): 4,500 keys added at runtime next to the
@@ -61,18 +61,10 @@ beforeAll(async () => {
   page.on("response", (response) => {
     if (new URL(response.url()).pathname === "/api/keys/bulk") bulkStatuses.push(response.status());
   });
-  await page.goto(`${proxy.origin}/stat`);
-  await page.locator('input[name="token"]').fill(proxyToken);
-  await Promise.all([page.waitForURL(`${proxy.origin}/stat`), page.locator('form[action="/stat/login"] button').click()]);
-  await page.locator(".key-row").first().waitFor();
+  await signInWith(page, proxy.origin, proxyToken, ".key-row");
 }, 240_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await proxy?.stop();
-  await upstream?.close();
-  if (persistTo) await rm(persistTo, { recursive: true, force: true });
-});
+afterAll(() => stopAll({ browser, proxy, upstream, persistTo }));
 
 const pagerTotal = async (): Promise<number> => Number(await page.locator("#key-pager .page-range").getAttribute("data-total"));
 const groupCell = (position: number) => keyRow(page, position).locator(".group-col");

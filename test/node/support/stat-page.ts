@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { rm } from "node:fs/promises";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 
 // What the /stat browser tests share: where things are on the page (the key table's rows,
@@ -63,4 +64,20 @@ export async function openKey(page: Page, position: number): Promise<Locator> {
 /** The row of `model` in the (open) detail of the key at `position`: the row after the key's. */
 export function modelRow(page: Page, position: number, model: string): Locator {
   return keyRow(page, position).locator(`xpath=following-sibling::tr[1][contains(@class, "detail-row")]//tr[@data-model="${model}"]`);
+}
+
+/** Signs `target` in with `token` on the login form; resolves once `ready` shows on the page. */
+export async function signInWith(target: Page, origin: string, token: string, ready: string): Promise<void> {
+  await target.goto(`${origin}/stat`);
+  await target.locator('input[name="token"]').fill(token);
+  await Promise.all([target.waitForURL(`${origin}/stat`), target.locator('form[action="/stat/login"] button').click()]);
+  await target.locator(ready).first().waitFor();
+}
+
+/** What a browser test started, stopped in the reverse order (any of it may be missing after a failed start). */
+export async function stopAll(started: { browser?: Browser; proxy?: { stop(): Promise<void> }; upstream?: { close(): Promise<void> }; persistTo?: string }): Promise<void> {
+  await started.browser?.close();
+  await started.proxy?.stop();
+  await started.upstream?.close();
+  if (started.persistTo) await rm(started.persistTo, { recursive: true, force: true });
 }
