@@ -47,7 +47,7 @@ export interface PoolAdminDeps {
 }
 
 /** Why an API_KEYS key's group is not changed here (KeyChanges.setGroup says why not). */
-export const ENV_GROUP_REASON = "From API_KEYS: its group is written there (group:key); change it in the secret and redeploy.";
+const ENV_GROUP_REASON = "From API_KEYS: its group is written there (group:key); change it in the secret and redeploy.";
 
 export class PoolAdmin {
   readonly #deps: PoolAdminDeps;
@@ -122,8 +122,8 @@ export class PoolAdmin {
 
   /** Moves one runtime key into `group` (null: out of any group). */
   group(id: string, group: string | null, role: Role): KeyAnswer {
-    const [result] = this.#regroup([id], group, role);
-    return result === undefined || "refused" in result ? (result ?? { refused: "unknown" }) : this.#answer(result);
+    const [result = { refused: "unknown" }] = this.#regroup([id], group, role);
+    return "refused" in result ? result : this.#answer(result);
   }
 
   /** Each key's move (or refusal, or `unchanged`), with the quota counts and marks following the moved ones. */

@@ -6,6 +6,7 @@ import { createAdmin } from "./admin.client.js";
 import { getJson, reloadIfSignedOut } from "./api.client.js";
 import { renderChart } from "./chart.client.js";
 import { createEvents } from "./events.client.js";
+import { h } from "./dom.client.js";
 import { createFormat } from "./format.client.js";
 import { healthRows, renderHealth } from "./health.client.js";
 import { allKeys, keyPage, PAGE_SIZE } from "./key-list.client.js";
@@ -128,17 +129,10 @@ function renderGroupOptions() {
   if (select.dataset.groups === wanted) return;
   select.dataset.groups = wanted;
   const fixed = [...select.options].slice(0, 2);
-  const options = groups.map((group) => {
-    const option = document.createElement("option");
-    option.value = group.name;
-    option.textContent = fmt.t("groupOption", { group: group.name, n: fmt.int(group.keys) });
-    return option;
-  });
+  const options = groups.map((group) => h("option", { value: group.name }, fmt.t("groupOption", { group: group.name, n: fmt.int(group.keys) })));
   // A group that just emptied stays selectable while it is the filter.
   if (state.query.group !== "" && state.query.group !== fixed[1]?.value && !groups.some((group) => group.name === state.query.group)) {
-    const option = document.createElement("option");
-    option.value = option.textContent = state.query.group;
-    options.push(option);
+    options.push(h("option", { value: state.query.group }, state.query.group));
   }
   select.replaceChildren(...fixed, ...options);
   select.value = state.query.group;
