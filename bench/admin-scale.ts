@@ -1,6 +1,6 @@
 // `npm run bench:admin`: the admin API at pool sizes the issue names, under wrangler dev
 // against the fake upstream. Adds 2,000 keys, times /api/stats (whole and ?keys=none),
-// a page of /api/keys and /api/events, then a full verification of 300 keys with the
+// a page of /api/keys and /api/events, moving 2,000 keys into a group and out, then a full verification of 300 keys with the
 // fake answering at once and with a 200 ms model list (about what Google takes).
 
 import { startFakeUpstream } from "../test/fake-upstream/index.ts";
@@ -71,6 +71,20 @@ try {
   log(`pool of ${POOL + poolKeys.length} keys:`);
   for (const path of ["/api/stats", "/api/stats?keys=none", "/api/keys?limit=100", "/api/keys?limit=100&status=available&sort=requests&order=desc", "/api/keys?q=000123", "/api/events?limit=100"]) {
     log(`  ${await timed(path)}`);
+  }
+  // Moving a whole request's worth of keys (2,000 ids, the most one bulk call takes) into a group and out again.
+  const all: string[] = [];
+  for (let offset = poolKeys.length; all.length < POOL; offset += 500) {
+    const page = JSON.parse((await call("GET", `/api/keys?limit=500&offset=${offset}`)).text) as { keys: { id: string }[] };
+    if (page.keys.length === 0) break;
+    all.push(...page.keys.map((entry) => entry.id));
+  }
+  const chunk = all.slice(0, 2_000);
+  // Beside disable and enable, which write as much per key (a row and an event).
+  for (const body of [{ action: "group", group: "bench-group" }, { action: "group", group: null }, { action: "disable" }, { action: "enable" }]) {
+    const done = await call("POST", "/api/keys/bulk", { ...body, ids: chunk });
+    if (done.status !== 200) throw new Error(`bulk: ${done.status} ${done.text.slice(0, 200)}`);
+    log(`POST /api/keys/bulk ${JSON.stringify(body)} with ${chunk.length} ids: ${done.ms.toFixed(0)} ms`);
   }
   const list = JSON.parse((await call("GET", `/api/keys?limit=500&offset=${poolKeys.length}`)).text) as { keys: { id: string }[] };
   const ids = list.keys.slice(0, VERIFIED).map((entry) => entry.id);
