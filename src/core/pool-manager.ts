@@ -1,4 +1,4 @@
-import type { BulkAction, EventInput, EventQuery, KeyListQuery, Role } from "./admin-model";
+import type { BulkAction, BulkOptions, EventInput, EventQuery, KeyListQuery, Role } from "./admin-model";
 import type { ProxyConfig } from "./config";
 import type { NewKeyEntry } from "./key-admin/parse-new-keys";
 import { PoolAdmin } from "./key-admin/pool-admin";
@@ -123,16 +123,16 @@ export class PoolManager implements KeyManager, KeyPoolAdmin, StatSessions {
     return this.#admin.verifyOne(id, role);
   }
 
-  async startVerification(ids: string[] | null, role: Role) {
-    return this.#admin.startVerification(ids, role);
+  async startVerification(ids: string[] | null, role: Role, join?: boolean) {
+    return this.#admin.startVerification(ids, role, join);
   }
 
   async verification() {
     return this.#admin.verification();
   }
 
-  async bulk(action: BulkAction, ids: string[], role: Role, group?: string | null) {
-    return this.#admin.bulk(action, ids, role, group);
+  async bulk(action: BulkAction, ids: string[], role: Role, options?: BulkOptions) {
+    return this.#admin.bulk(action, ids, role, options);
   }
 
   async events(query: EventQuery) {
