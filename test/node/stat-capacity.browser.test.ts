@@ -3,14 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { quotaDay } from "../../src/core/pacific-time.ts";
 import type { StatsApiResponse } from "../../src/core/stats-model.ts";
 import { en } from "../../src/core/stats/strings-en.ts";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
+import { keyStoreFile } from "../setup/key-store-file.ts";
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
 import { leakedKeys, poolKeys, proxyToken } from "../setup/test-keys.ts";
-import { durableObjectDatabase } from "./support/backfill-history.ts";
 import { desktopContext, launchChromium, signInWith, stopAll, watch } from "./support/stat-page.ts";
 
 // The capacity panel of /stat ("N of M requests left today", "limit not yet known", the
@@ -81,7 +81,7 @@ const fill = (text: string, values: Record<string, string | number>): string =>
 /** Pacific midnight: Google's day counts start over; the proxy's stored day turns to yesterday and the daily reset lifts its marks. */
 async function nextDay(): Promise<void> {
   await proxy.stop();
-  const db = new DatabaseSync(await durableObjectDatabase(persistTo));
+  const db = new DatabaseSync(await keyStoreFile(proxy));
   try {
     db.prepare("UPDATE usage_daily SET day = ?").run(quotaDay(Date.now() - 86_400_000));
     db.exec("DELETE FROM marks");
@@ -90,14 +90,14 @@ async function nextDay(): Promise<void> {
   }
   upstream.reset();
   configureUpstream();
-  proxy = await startProxy({ upstreamOrigin: upstream.origin, keys: API_KEYS, proxyToken, persistTo });
+  proxy = await startProxy({ runtime: inject("proxyRuntime"), upstreamOrigin: upstream.origin, keys: API_KEYS, proxyToken, persistTo });
 }
 
 beforeAll(async () => {
   upstream = await startFakeUpstream();
   configureUpstream();
   persistTo = await mkdtemp(join(tmpdir(), "stat-capacity-"));
-  proxy = await startProxy({ upstreamOrigin: upstream.origin, keys: API_KEYS, proxyToken, persistTo });
+  proxy = await startProxy({ runtime: inject("proxyRuntime"), upstreamOrigin: upstream.origin, keys: API_KEYS, proxyToken, persistTo });
 
   // Day one: every group reaches its limits once and is told them by Google's 429s.
   for (let i = 0; i < DAILY_LIMIT + 2; i++) await generate(DAY);

@@ -2,7 +2,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { KeyListPage, StatsApiResponse } from "../../src/core/stats-model.ts";
 import { en } from "../../src/core/stats/strings-en.ts";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
@@ -45,7 +45,7 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
 beforeAll(async () => {
   upstream = await startFakeUpstream();
   persistTo = await mkdtemp(join(tmpdir(), "stat-groups-"));
-  proxy = await startProxy({ upstreamOrigin: upstream.origin, keys: poolKeys, proxyToken, persistTo });
+  proxy = await startProxy({ runtime: inject("proxyRuntime"), upstreamOrigin: upstream.origin, keys: poolKeys, proxyToken, persistTo });
   for (let start = 0; start < ADDED.length; start += ADD_CHUNK) {
     const result = await api<{ added: unknown[] }>("POST", "/api/keys", { keys: ADDED.slice(start, start + ADD_CHUNK), verify: false });
     expect(result.added).toHaveLength(Math.min(ADD_CHUNK, ADDED.length - start));
@@ -85,7 +85,7 @@ describe("project groups and big selections on /stat", () => {
 
     answers.push("alpha");
     await (await openKey(page, position)).locator('[data-action="group"]').click();
-    await expect.poll(() => groupCell(position).textContent()).toBe("alpha");
+    await expect.poll(() => groupCell(position).textContent(), { timeout: 10_000 }).toBe("alpha");
     expect(dialogs.at(-1)).toMatch(/^prompt: /);
     expect(await page.locator('#key-group option[value="alpha"]').textContent()).toBe("alpha (1)");
   });
