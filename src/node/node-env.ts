@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { parseEnv } from "node:util";
 import type { ProxyEnv } from "../core/config";
 import { reasonOf, StartupFault } from "./startup-fault";
 
@@ -16,19 +17,24 @@ export interface NodeSettings {
 const DEFAULT_PORT = 8787;
 
 /** Loads `.env` into process.env without replacing what the environment already sets. */
-export function loadEnvFile(path = ".env"): void {
+export function loadEnvFile(path = ".env", target: NodeJS.ProcessEnv = process.env): void {
   if (!existsSync(path)) return;
+  let parsed: Record<string, string>;
   try {
-    process.loadEnvFile(path);
+    // Read here rather than with process.loadEnvFile: editors on Windows save a UTF-8 BOM,
+    // which that reads as part of the first name, so the first variable was silently lost.
+    parsed = parseEnv(readFileSync(path, "utf8").replace(/^\uFEFF/, ""));
   } catch (error) {
     throw new StartupFault(`Cannot read ${path} (${reasonOf(error)}): fix its NAME=value lines or remove it.`);
   }
+  for (const [name, value] of Object.entries(parsed)) if (target[name] === undefined) target[name] = value;
 }
 
 function portOf(raw: string | undefined): number {
   if (raw === undefined || raw === "") return DEFAULT_PORT;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new StartupFault(`PORT=${raw} is not a port number: set PORT to 1-65535 (default ${DEFAULT_PORT}; 0 picks a free one).`);
+  // Digits only: Number() would also take "0x50", "1e3", " " or "8787.0".
+  const port = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(port <= 65_535)) throw new StartupFault(`PORT=${raw} is not a port number: set PORT to 1-65535 (default ${DEFAULT_PORT}; 0 picks a free one).`);
   return port;
 }
 
