@@ -200,7 +200,7 @@ export async function createKeyRing(raw: string | undefined): Promise<KeyRing> {
     // A warning, not a refusal: the key still serves, but a paste accident such as
     // `GEMINI_API_KEY` or `=` in the secret should be visible to whoever reads the logs.
     console.warn(
-      `API_KEYS: ${short.map((key) => `#${key.position} (${key.masked})`).join(", ")} ${short.length === 1 ? "is" : "are"} shorter than ${MIN_MASKED_SECRET_LENGTH} characters, too short to be an API key (Gemini keys have 39); ${short.length === 1 ? "it is" : "they are"} used but not masked in answers. Remove ${short.length === 1 ? "it" : "them"} from the secret.`,
+      `API_KEYS: ${short.map((key) => `#${key.position} (${key.masked})`).join(", ")} ${short.length === 1 ? "is" : "are"} shorter than ${MIN_MASKED_SECRET_LENGTH} characters, too short to be an API key (Gemini keys have 39); ${short.length === 1 ? "it is" : "they are"} used but not masked in answers. Remove ${short.length === 1 ? "it" : "them"} from API_KEYS (the Worker's secret, or the Node server's environment).`,
     );
   }
   return ringOf(keys);

@@ -175,7 +175,7 @@ describe("one key's life", () => {
     const envKey = (await listKeys(h, "?q=%231")).keys[0]!;
     const fromSecret = await h.as(ADMIN_TOKEN, "DELETE", `/api/keys/${envKey.id}`);
     expect(fromSecret.status).toBe(409);
-    expect((await fromSecret.json<{ error: { message: string } }>()).error.message).toMatch(/API_KEYS secret.*disabled here/);
+    expect((await fromSecret.json<{ error: { message: string } }>()).error.message).toMatch(/from API_KEYS — the Worker's secret, or the Node server's environment — and redeploy or restart\. It can be disabled here/);
 
     const deleted = await h.as(ADMIN_TOKEN, "DELETE", `/api/keys/${added!.id}`);
     expect(deleted.status).toBe(200);

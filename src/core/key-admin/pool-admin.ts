@@ -1,3 +1,4 @@
+import { CHANGE_IN_API_KEYS, REMOVE_FROM_API_KEYS } from "../api-keys-removal";
 import type {
   AddKeysResult,
   BulkAction,
@@ -47,7 +48,7 @@ export interface PoolAdminDeps {
 }
 
 /** Why an API_KEYS key's group is not changed here (KeyChanges.setGroup says why not). */
-const ENV_GROUP_REASON = "From API_KEYS: its group is written there (group:key); change it in the secret and redeploy.";
+const ENV_GROUP_REASON = `From API_KEYS: its group is written there (group:key); ${CHANGE_IN_API_KEYS}.`;
 
 export class PoolAdmin {
   readonly #deps: PoolAdminDeps;
@@ -238,7 +239,7 @@ export class PoolAdmin {
                 ? this.#store.changes.disable(id, "Disabled by an operator.", role, now)
                 : this.#store.changes.enable(id, role, now),
           );
-    const envReason = action === "group" ? ENV_GROUP_REASON : "From API_KEYS: remove it from the secret (it can be disabled here).";
+    const envReason = action === "group" ? ENV_GROUP_REASON : `From API_KEYS: ${REMOVE_FROM_API_KEYS} (it can be disabled here).`;
     const skipped: BulkResult["skipped"] = [];
     results.forEach((result, index) => {
       const id = unique[index] ?? "";

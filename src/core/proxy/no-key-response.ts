@@ -57,7 +57,7 @@ export function noKeyResponse(
         { code: "resource_owner_unavailable" },
       );
     case "no-keys":
-      return errorResponse(style, 503, "The proxy has no Gemini API keys: set the API_KEYS secret, or add keys with POST /api/keys (or on /stat).", {
+      return errorResponse(style, 503, "The proxy has no Gemini API keys: set API_KEYS (the Worker's secret, or the Node server's environment), or add keys with POST /api/keys (or on /stat).", {
         headers: { "x-should-retry": "false" },
         code: "no_api_keys",
       });

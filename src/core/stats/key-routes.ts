@@ -1,3 +1,4 @@
+import { CHANGE_IN_API_KEYS, REMOVE_FROM_API_KEYS } from "../api-keys-removal";
 import { Hono, type Context } from "hono";
 import type { BulkAction, KeyChangeRefusal } from "../admin-model";
 import type { AppEnv } from "../app";
@@ -59,8 +60,8 @@ function refusal(c: Context<AppEnv>, result: KeyChangeRefusal, what: "delete" | 
   if (result.refused === "unknown") return apiError(c, 404, `No key has the id "${c.req.param("id") ?? ""}".`);
   const message =
     what === "group"
-      ? `${result.masked} comes from the API_KEYS secret, where its group is written (group:key): change it there and redeploy.`
-      : `${result.masked} comes from the API_KEYS secret: remove it from the secret and redeploy to delete it. It can be disabled here.`;
+      ? `${result.masked} comes from API_KEYS, where its group is written (group:key): ${CHANGE_IN_API_KEYS}.`
+      : `${result.masked} comes from API_KEYS: to delete it, ${REMOVE_FROM_API_KEYS}. It can be disabled here.`;
   return apiError(c, 409, message);
 }
 

@@ -23,7 +23,7 @@ export const en = {
 
   // Header
   openWarning:
-    "PROXY_API_KEY is not set: anyone who can reach this proxy can spend your Gemini quota and see this page. Set it with `npx wrangler secret put PROXY_API_KEY`.",
+    "PROXY_API_KEY is not set: anyone who can reach this proxy can spend your Gemini quota and see this page. Set it with `npx wrangler secret put PROXY_API_KEY` (Worker), or in the environment or .env (Node server).",
   updatedAt: "Updated {time}",
   refreshFailed: "Could not refresh ({error}); retrying.",
   loading: "Loading…",
@@ -171,7 +171,7 @@ export const en = {
   envGroupHint: "Its group is written in API_KEYS (group:key).",
   detailGroup: "Group: {group}",
   deleteConfirm: "Delete key {masked}? Requests stop using it at once; this cannot be undone.",
-  envKeyHint: "From API_KEYS: to delete it, remove it from that secret. It can be disabled here.",
+  envKeyHint: "From API_KEYS: to delete it, remove it from API_KEYS (the Worker's secret, or the Node server's environment) and redeploy or restart. It can be disabled here.",
   actionFailed: "{action} failed: {error}",
   actionVerified: "{masked}: {outcome}",
   working: "Working…",

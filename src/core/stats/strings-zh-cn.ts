@@ -24,7 +24,7 @@ export const zhCN: StatStrings = {
 
   // Header
   openWarning:
-    "未设置 PROXY_API_KEY：任何能访问此代理的人都可以消耗你的 Gemini 配额并查看此页面。请用 `npx wrangler secret put PROXY_API_KEY` 设置。",
+    "未设置 PROXY_API_KEY：任何能访问此代理的人都可以消耗你的 Gemini 配额并查看此页面。请用 `npx wrangler secret put PROXY_API_KEY` 设置（Worker），或在环境变量或 .env 中设置（Node 服务器）。",
   updatedAt: "更新于 {time}",
   refreshFailed: "刷新失败（{error}），正在重试。",
   loading: "加载中…",
@@ -171,7 +171,7 @@ export const zhCN: StatStrings = {
   envGroupHint: "它的分组写在 API_KEYS 中（group:key）。",
   detailGroup: "分组：{group}",
   deleteConfirm: "删除 Key {masked} 吗？请求会立即停止使用它，且无法撤销。",
-  envKeyHint: "来自 API_KEYS：要删除它，请从该 secret 中移除。可以在这里禁用它。",
+  envKeyHint: "来自 API_KEYS：要删除它，请将它从 API_KEYS（Worker 的 secret，或 Node 服务器的环境变量）中移除，然后重新部署或重启。可以在这里禁用它。",
   actionFailed: "{action}失败：{error}",
   actionVerified: "{masked}：{outcome}",
   working: "处理中…",
