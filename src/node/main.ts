@@ -7,6 +7,9 @@ import { reasonOf, StartupFault } from "./startup-fault";
 // cleanly (requests in flight finish, usage lands, the database closes) with exit 0.
 
 async function main(): Promise<void> {
+  // Everything the server creates (DATA_DIR, the database and its journal, which hold
+  // runtime pool keys) is for this user alone, whatever umask the shell or image set.
+  process.umask(0o077);
   loadEnvFile();
   const server = await startServer(readSettings());
   // On Workers a promise nobody awaited fails only its request; Node would end the process

@@ -1,5 +1,5 @@
-import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { SCHEMA_VERSION } from "../core/key-store/migrations";
 import { reasonOf, StartupFault } from "./startup-fault";
@@ -17,14 +17,63 @@ export interface OpenedDatabase {
   existed: boolean;
 }
 
+/**
+ * mkdir -p one level at a time: Node's recursive mkdir never returns under /proc. Created
+ * for this user alone (0700): the directory will hold pool keys added at runtime.
+ */
+function makeDirs(dir: string): void {
+  const parent = dirname(dir);
+  if (parent !== dir && !existsSync(parent)) makeDirs(parent);
+  mkdirSync(dir, { mode: 0o700 });
+}
+
 function ensureWritableDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    if (!existsSync(dir)) makeDirs(dir);
     accessSync(dir, constants.W_OK);
   } catch (error) {
     throw new StartupFault(
       `DATA_DIR ${dir} is not a writable directory (${reasonOf(error)}): create it or point DATA_DIR at one this user (uid ${process.getuid?.() ?? "?"}) may write to.`,
     );
+  }
+}
+
+/** The database and the files SQLite keeps beside it. */
+const databaseFiles = (path: string): string[] => [path, `${path}-wal`, `${path}-shm`];
+
+/**
+ * A file this user may not read and write is a permission problem, not damage: SQLite would
+ * call it "disk I/O error", and "damaged" advice leads people to throw a healthy pool away.
+ */
+function checkAccess(path: string): void {
+  for (const file of databaseFiles(path)) {
+    if (!existsSync(file)) continue;
+    try {
+      accessSync(file, constants.R_OK | constants.W_OK);
+    } catch {
+      const uid = process.getuid?.() ?? "?";
+      throw new StartupFault(
+        `The database file ${file} belongs to uid ${statSync(file).uid} and this user (uid ${uid}) cannot read and write it: give it to this user (sudo chown ${uid} ${path}*) or run the proxy as its owner; the data in it is fine.`,
+      );
+    }
+  }
+}
+
+/**
+ * The pool's files hold runtime keys in plain text: readable by this user alone, whatever
+ * an older version or a copy left. Only the mode bits change, never a byte of the content.
+ */
+function restrictToOwner(path: string): void {
+  for (const file of databaseFiles(path)) {
+    if (!existsSync(file)) continue;
+    const mode = statSync(file).mode & 0o777;
+    if ((mode & 0o077) === 0) continue;
+    try {
+      chmodSync(file, mode & 0o700);
+    } catch (error) {
+      // Shared with this user through its group: not ours to change, but worth saying.
+      console.warn(`${file} is readable by other users and cannot be restricted (${reasonOf(error)}): chmod 600 it as its owner.`);
+    }
   }
 }
 
@@ -56,6 +105,7 @@ export function openDatabase(dataDir: string): OpenedDatabase {
   ensureWritableDir(dir);
   const path = join(dir, DATABASE_FILE);
   const existed = existsSync(path);
+  checkAccess(path);
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(path);
@@ -92,6 +142,7 @@ export function openDatabase(dataDir: string): OpenedDatabase {
     } catch (error) {
       throw isLocked(error) ? lockedFault(path) : error;
     }
+    restrictToOwner(path);
   } catch (error) {
     db.close();
     throw error;

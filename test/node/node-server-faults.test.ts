@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -94,6 +94,36 @@ describe("Node server start-up faults", () => {
     const before = contents(dataDir);
     const line = await refusal(baseEnv(dataDir), dir);
     expect(line).toContain(`schema version ${SCHEMA_VERSION + 1}, newer than this build knows (${SCHEMA_VERSION})`);
+    expect(contents(dataDir)).toEqual(before);
+  });
+
+  it("refuses a DATA_DIR under /proc at once, where a recursive mkdir never returns", async () => {
+    if (!existsSync("/proc/self")) return console.log("skipped: no /proc on this system");
+    const line = await refusal(baseEnv(`/proc/no-such-dir-${process.pid}/pool`), freshDir("proc"));
+    expect(line).toMatch(/DATA_DIR \/proc\/no-such-dir-\d+\/pool is not a writable directory/);
+  });
+
+  it("calls a database this user cannot read or write a permission problem, names its owner, and keeps its bytes", async () => {
+    const dir = freshDir("not-mine");
+    const dataDir = join(dir, "data");
+    await previousRun(dataDir, dir);
+    // As root every file is writable: then the server runs as nobody on a pool root owns,
+    // which is the finding itself (a pool.sqlite created by `sudo`).
+    const asRoot = process.getuid?.() === 0;
+    const nobody = { uid: 65_534, gid: 65_534 };
+    if (asRoot) {
+      chmodSync(work, 0o755);
+      chmodSync(dir, 0o755);
+      chownSync(dataDir, nobody.uid, nobody.gid);
+      chmodSync(join(dataDir, "pool.sqlite"), 0o600);
+    } else chmodSync(join(dataDir, "pool.sqlite"), 0o400);
+    const before = contents(dataDir);
+    const run = spawnNodeServer(baseEnv(dataDir), dir, asRoot ? nobody : undefined);
+    expect(await run.exited, run.stderr()).toBe(2);
+    const uid = asRoot ? nobody.uid : process.getuid?.();
+    expect(run.stderr().trim()).toBe(
+      `The database file ${join(dataDir, "pool.sqlite")} belongs to uid ${statSync(join(dataDir, "pool.sqlite")).uid} and this user (uid ${uid}) cannot read and write it: give it to this user (sudo chown ${uid} ${join(dataDir, "pool.sqlite")}*) or run the proxy as its owner; the data in it is fine.`,
+    );
     expect(contents(dataDir)).toEqual(before);
   });
 

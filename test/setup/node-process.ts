@@ -35,14 +35,15 @@ export function withoutVars(env: Record<string, string>, ...names: string[]): Re
 }
 
 /**
- * Spawns the server with exactly `env` (plus PATH), in `cwd` (where it looks for `.env`).
+ * Spawns the server with exactly `env` (plus PATH), in `cwd` (where it looks for `.env`),
+ * as another user when `as` says so (a test running as root needs one root cannot be).
  * Its stdout and stderr are collected; nothing is waited for.
  */
-export function spawnNodeServer(env: Record<string, string>, cwd: string): NodeServerRun {
+export function spawnNodeServer(env: Record<string, string>, cwd: string, as?: { uid: number; gid: number }): NodeServerRun {
   buildNodeServer();
   // Exactly these variables: nothing of the test runner's environment leaks into the settings.
   const childEnv: Record<string, string> = { PATH: process.env.PATH ?? "", ...env };
-  const child = spawn(NODE, [NODE_SERVER], { cwd, env: childEnv as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(NODE, [NODE_SERVER], { cwd, env: childEnv as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"], ...as });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
