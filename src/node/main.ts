@@ -1,5 +1,6 @@
 import { loadEnvFile, readSettings } from "./node-env";
 import { startServer } from "./server";
+import { sqliteModule } from "./sqlite-module";
 import { reasonOf, StartupFault } from "./startup-fault";
 
 // `node dist/node/server.mjs`: the proxy as a plain Node server. A fault at start is one
@@ -10,6 +11,8 @@ async function main(): Promise<void> {
   // Everything the server creates (DATA_DIR, the database and its journal, which hold
   // runtime pool keys) is for this user alone, whatever umask the shell or image set.
   process.umask(0o077);
+  // Before anything else, so an old Node hears which Node to install and nothing more.
+  sqliteModule();
   loadEnvFile();
   const server = await startServer(readSettings());
   // On Workers a promise nobody awaited fails only its request; Node would end the process

@@ -17,9 +17,9 @@ export interface NodeSettings {
 const DEFAULT_PORT = 8787;
 
 /** Loads `.env` into process.env without replacing what the environment already sets. */
-export function loadEnvFile(path = ".env", target: NodeJS.ProcessEnv = process.env): void {
+export function loadEnvFile(path = ".env", target: Record<string, string | undefined> = process.env): void {
   if (!existsSync(path)) return;
-  let parsed: Record<string, string>;
+  let parsed: NodeJS.Dict<string>;
   try {
     // Read here rather than with process.loadEnvFile: editors on Windows save a UTF-8 BOM,
     // which that reads as part of the first name, so the first variable was silently lost.

@@ -1,7 +1,8 @@
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import { SCHEMA_VERSION } from "../core/key-store/migrations";
+import { sqliteModule } from "./sqlite-module";
 import { reasonOf, StartupFault } from "./startup-fault";
 
 // The pool's SQLite file under DATA_DIR. Every check that can refuse to start runs before
@@ -101,6 +102,7 @@ function lockedFault(path: string): StartupFault {
 }
 
 export function openDatabase(dataDir: string): OpenedDatabase {
+  const { DatabaseSync } = sqliteModule();
   const dir = resolve(dataDir);
   ensureWritableDir(dir);
   const path = join(dir, DATABASE_FILE);

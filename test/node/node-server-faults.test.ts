@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
@@ -6,7 +7,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SCHEMA_VERSION } from "../../src/core/key-store/migrations.ts";
-import { buildNodeServer, spawnNodeServer, startNodeServer, withoutVars } from "../setup/node-process.ts";
+import { buildNodeServer, NODE_SERVER, spawnNodeServer, startNodeServer, withoutVars } from "../setup/node-process.ts";
 import { poolKeys, proxyToken } from "../setup/test-keys.ts";
 
 // Every way the Node server can be unable to start ends the same way: a non-zero exit,
@@ -125,6 +126,19 @@ describe("Node server start-up faults", () => {
       `The database file ${join(dataDir, "pool.sqlite")} belongs to uid ${statSync(join(dataDir, "pool.sqlite")).uid} and this user (uid ${uid}) cannot read and write it: give it to this user (sudo chown ${uid} ${join(dataDir, "pool.sqlite")}*) or run the proxy as its owner; the data in it is fine.`,
     );
     expect(contents(dataDir)).toEqual(before);
+  });
+
+  it("says in one line which Node it needs when this Node has no node:sqlite, and creates nothing", () => {
+    const dir = freshDir("no-sqlite");
+    // Node 24 without its SQLite is what Node 20 or an early 22 is to the bundle.
+    const env: Record<string, string> = { PATH: process.env.PATH ?? "", ...baseEnv(join(dir, "data")) };
+    const run = spawnSync(join("node_modules", ".bin", "node"), ["--no-experimental-sqlite", NODE_SERVER], {
+      env: env as NodeJS.ProcessEnv,
+      encoding: "utf8",
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim()).toMatch(/^This proxy needs node:sqlite, built into Node 22\.13 and later; this Node \(v[\d.]+\) has none: install Node 24 LTS, or run the Docker image\.$/);
+    expect(existsSync(join(dir, "data"))).toBe(false);
   });
 
   it("refuses a port in use", async () => {
