@@ -17,6 +17,7 @@ import { LiveSockets } from "./live-runtime";
 import type { NodeSettings } from "./node-env";
 import { nodeStreams } from "./node-streams";
 import { DATABASE_FILE, openDatabase } from "./open-database";
+import { sqliteResetLedger } from "./reset-ledger";
 import { sqliteRunner, sqliteTransaction } from "./sql-runner";
 import { StartupFault } from "./startup-fault";
 import { upgradeHandler } from "./upgrade";
@@ -135,7 +136,7 @@ export async function startServer(settings: NodeSettings): Promise<RunningServer
     db.close();
     throw error;
   }
-  const daily = scheduleDailyReset(() => background.add(manager.reset("day")));
+  const daily = scheduleDailyReset(() => background.add(manager.reset("day")), sqliteResetLedger(sqliteRunner(db)));
   const keys = envRing.keys.length + ((await manager.runtimeKeys())?.keys.length ?? 0);
   const url = urlOf(settings.host, port);
 

@@ -7,6 +7,7 @@ import { ringOf } from "../../src/core/key-ring.ts";
 import { migrate, SCHEMA_VERSION } from "../../src/core/key-store/migrations.ts";
 import { PoolManager } from "../../src/core/pool-manager.ts";
 import { openDatabase } from "../../src/node/open-database.ts";
+import { sqliteResetLedger } from "../../src/node/reset-ledger.ts";
 import { sqliteRunner, sqliteTransaction } from "../../src/node/sql-runner.ts";
 import { poolKeys } from "../setup/test-keys.ts";
 
@@ -84,6 +85,24 @@ describe("the migrations on node:sqlite", () => {
     expect(sql("SELECT value FROM schema_meta WHERE name = 'version'")).toEqual([{ value: SCHEMA_VERSION }]);
     const tables = sql<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").map((row) => row.name);
     expect(tables).toEqual(expect.arrayContaining(["keys", "marks", "usage_daily", "resources", "stat_sessions", "runtime_secrets", "events", "limits"]));
+    expect(migrate(sql)).toBe(SCHEMA_VERSION);
+  });
+});
+
+describe("the daily reset's ledger", () => {
+  it("is empty in a new pool, keeps the last reset across a reopen, and leaves the schema version alone", () => {
+    const dir = dataDir();
+    const first = openDatabase(dir).db;
+    let sql = sqliteRunner(first);
+    migrate(sql);
+    expect(sqliteResetLedger(sql).last()).toBeUndefined();
+    sqliteResetLedger(sql).record(1_000);
+    sqliteResetLedger(sql).record(2_000);
+    first.close();
+    const again = openDatabase(dir).db;
+    open.push(again);
+    sql = sqliteRunner(again);
+    expect(sqliteResetLedger(sql).last()).toBe(2_000);
     expect(migrate(sql)).toBe(SCHEMA_VERSION);
   });
 });
