@@ -36,15 +36,25 @@ export interface ProxyApp {
   fetch(request: Request, env: { services: RuntimeServices }, ctx?: ExecutionContext): Promise<Response>;
 }
 
+/** What differs per runtime in how the app itself works, chosen by the runtime adapter. */
+export interface AppOptions {
+  /**
+   * How long usage reports gather before one call records them (usage-batch.ts): the
+   * Worker's default batches Durable Object calls; 0 writes them at once, for a key
+   * manager in the same process.
+   */
+  usageDelayMs?: number;
+}
+
 /**
  * The runtime-neutral application: each runtime adapter passes its services in as the env
  * (RuntimeServices); the app adds what is per request. One app per process (isolate): it
  * holds the process's pool view and usage batch.
  */
-export function createApp(): ProxyApp {
+export function createApp(options: AppOptions = {}): ProxyApp {
   const app = routes();
   const view = new LocalView();
-  const usage = new UsageBatch();
+  const usage = new UsageBatch(options.usageDelayMs);
   return {
     async fetch(request, { services: { keyManager, ...services } }, ctx) {
       // Every request gets its own subrequest budget. Every route reaches the key manager

@@ -104,7 +104,9 @@ export async function startServer(settings: NodeSettings): Promise<RunningServer
 
   const background = new BackgroundWork();
   const { db, manager, runner } = await openPool(settings, envRing, background);
-  const app = createApp();
+  // The manager is in-process and synchronous: usage is written at once, not batched for
+  // half a second as the Worker batches its Durable Object calls, so kill -9 loses none of it.
+  const app = createApp({ usageDelayMs: 0 });
   const live = new LiveSockets();
   const keyRing = new RefreshableKeyRing(envRing);
   const services: RuntimeServices = {

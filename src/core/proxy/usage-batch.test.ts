@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { KeyManager, KeyPoolAdmin, UsageReport, ViewUpdate } from "../key-pool";
 import type { StatsSnapshot } from "../stats-model";
 import { idlePool } from "../../../test/setup/idle-pool";
@@ -61,6 +61,23 @@ describe("usage batch", () => {
     expect(batches).toEqual([]);
     await Promise.all(kept[0]!);
     expect(batches).toEqual([[0, 1, 2, 3, 4].map(report)]);
+  });
+
+  it("with no delay, sends within the same turn of the event loop, still one call for the reports of that turn", async () => {
+    vi.useFakeTimers();
+    try {
+      const { pool, batches } = recordingPool();
+      const batch = new UsageBatch(0);
+      const background: Promise<unknown>[] = [];
+      const view = batchedUsage(pool, batch, (promise) => background.push(promise));
+      await Promise.all([view.recordUsage([report(1)]), view.recordUsage([report(2)])]);
+      // No timer may run: a process killed between two turns would lose what waits for one.
+      await Promise.all(background);
+      expect(vi.getTimerCount()).toBe(0);
+      expect(batches).toEqual([[report(1), report(2)]]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("opens a new batch once the last one went out", async () => {

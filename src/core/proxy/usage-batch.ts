@@ -6,11 +6,13 @@ import type { UsageReport } from "../key-pool";
 // it, from its own background work, and keeps itself alive until the batch has landed.
 
 /**
- * Long enough to gather a busy moment's requests, short enough for /stat to look live.
- * Each batch's answer also refreshes the isolate's pool view (local-pool.ts), which is
+ * Workers: long enough to gather a busy moment's requests, short enough for /stat to look
+ * live. Each batch's answer also refreshes the isolate's pool view (local-pool.ts), which is
  * refreshed once it is half a second old: a busy isolate makes about two calls a second.
+ * A runtime whose key manager is in-process (Node) passes 0: the call costs no round trip,
+ * and usage is written before the process does anything else, so a crash cannot lose it.
  */
-const BATCH_DELAY_MS = 500;
+export const BATCH_DELAY_MS = 500;
 /** A batch this big goes at once: the call stays small. */
 const MAX_BATCH = 100;
 
@@ -35,7 +37,10 @@ export class UsageBatch {
     }
     if (this.#opened) return;
     this.#opened = true;
-    waitUntil(new Promise((resolve) => setTimeout(resolve, this.#delayMs)).then(() => this.flush(send)));
+    // 0: a microtask, so reports added in the same turn still go together, and none waits
+    // for a timer (another turn of the event loop, during which the process can die).
+    const opened = this.#delayMs === 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, this.#delayMs));
+    waitUntil(opened.then(() => this.flush(send)));
   }
 
   /** Whether reports are waiting to be sent. */
