@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -47,5 +47,18 @@ describe("the .env file", () => {
     const target: Record<string, string> = { PORT: "9000" };
     loadEnvFile(await envFile('PORT=1234\nHOST="0.0.0.0"\n'), target);
     expect(target).toEqual({ PORT: "9000", HOST: "0.0.0.0" });
+  });
+});
+
+describe(".env.example, which the README tells Node users to copy to .env", () => {
+  it("sets the pool and the token, and its ADMIN_API_KEY line works once uncommented", async () => {
+    const example = await readFile(".env.example", "utf8");
+    const target: Record<string, string> = {};
+    loadEnvFile(await envFile(example.replace(/^# (ADMIN_API_KEY=)/m, "$1")), target);
+    expect(target.API_KEYS?.split(",")).toHaveLength(2);
+    expect(target.PROXY_API_KEY).toBeTruthy();
+    expect(target.ADMIN_API_KEY).toBeTruthy();
+    // What .dev.vars.example says of wrangler is false here: no advice to pass it with --var.
+    expect(example).not.toMatch(/--var|does NOT work/);
   });
 });
