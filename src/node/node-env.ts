@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
-import { parseEnv } from "node:util";
+// A namespace import: a named one of parseEnv (Node 20.12+) would fail an older Node while
+// the bundle links, before main.ts can say which Node the proxy needs.
+import * as util from "node:util";
 import type { ProxyEnv } from "../core/config";
 import { reasonOf, StartupFault } from "./startup-fault";
 
@@ -23,7 +25,7 @@ export function loadEnvFile(path = ".env", target: Record<string, string | undef
   try {
     // Read here rather than with process.loadEnvFile: editors on Windows save a UTF-8 BOM,
     // which that reads as part of the first name, so the first variable was silently lost.
-    parsed = parseEnv(readFileSync(path, "utf8").replace(/^\uFEFF/, ""));
+    parsed = util.parseEnv(readFileSync(path, "utf8").replace(/^\uFEFF/, ""));
   } catch (error) {
     throw new StartupFault(`Cannot read ${path} (${reasonOf(error)}): fix its NAME=value lines or remove it.`);
   }
