@@ -65,7 +65,7 @@ describe("giving runtime keys a group", () => {
     const envKey = (await listKeys(h, "?q=%231")).keys[0]!;
     const fromSecret = await h.as(ADMIN_TOKEN, "POST", `/api/keys/${envKey.id}/group`, { group: "team-1" });
     expect(fromSecret.status).toBe(409);
-    expect(await errorOf(fromSecret)).toMatch(/API_KEYS secret, where its group is written \(group:key\)/);
+    expect(await errorOf(fromSecret)).toMatch(/comes from API_KEYS, where its group is written \(group:key\): change it in API_KEYS — the Worker's secret, or the Node server's environment — and redeploy or restart\./);
     expect((await h.as(ADMIN_TOKEN, "POST", "/api/keys/0123456789abcdef/group", { group: "x" })).status).toBe(404);
     expect((await h.as(CLIENT_TOKEN, "POST", `/api/keys/${id}/group`, { group: "x" })).status).toBe(403);
 
