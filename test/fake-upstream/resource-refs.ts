@@ -8,13 +8,16 @@ import { bareModelName } from "./model-name.ts";
 import { cacheDenied, cacheModelMismatch, fileDenied } from "./resource-errors.ts";
 import type { FakeResources } from "./resources.ts";
 
-/** Both casings, as Google accepts both; each only inside the object Google reads it from. */
-const FILE_FIELDS: Record<string, Set<string>> = {
-  fileData: new Set(["fileUri", "file_uri"]),
-  file_data: new Set(["fileUri", "file_uri"]),
-  inputConfig: new Set(["fileName", "file_name"]),
-  input_config: new Set(["fileName", "file_name"]),
-};
+/**
+ * Both casings, as Google accepts both; each only inside the object Google reads it from.
+ * A Map, not an object literal: a client's field named `toString` must find nothing here.
+ */
+const FILE_FIELDS = new Map<string, Set<string>>([
+  ["fileData", new Set(["fileUri", "file_uri"])],
+  ["file_data", new Set(["fileUri", "file_uri"])],
+  ["inputConfig", new Set(["fileName", "file_name"])],
+  ["input_config", new Set(["fileName", "file_name"])],
+]);
 const CACHE_FIELDS = new Set(["cachedContent", "cached_content"]);
 /** Free-form JSON (a function's arguments or response, a tool's schema): Google reads no references there. */
 const OPAQUE_FIELDS = new Set(["functionResponse", "function_response", "functionCall", "function_call", "tools", "generationConfig", "generation_config"]);
@@ -33,7 +36,7 @@ function collect(value: unknown, found: References, parent: string | null): void
     return;
   }
   if (!isRecord(value)) return;
-  const fileFields = parent === null ? undefined : FILE_FIELDS[parent];
+  const fileFields = parent === null ? undefined : FILE_FIELDS.get(parent);
   for (const [name, field] of Object.entries(value)) {
     if (OPAQUE_FIELDS.has(name)) continue;
     if (typeof field === "string" && fileFields?.has(name)) {
