@@ -6,7 +6,9 @@ import { byobPieces, type StreamRuntime } from "../core/proxy/stream-runtime";
 // one that asks for at least N bytes returns once they have all arrived.
 
 export const workersStreams: StreamRuntime = {
-  passThrough: () => new IdentityTransformStream() as ReadableWritablePair<Uint8Array, Uint8Array>,
+  // A FixedLengthStream keeps a known Content-Length on the subrequest, as the request's own body did.
+  passThrough: (length) =>
+    (length === undefined ? new IdentityTransformStream() : new FixedLengthStream(length)) as ReadableWritablePair<Uint8Array, Uint8Array>,
   pieces: byobPieces,
   async readStart(stream, bytes) {
     // One native read that returns once `bytes` have arrived: no JavaScript per chunk.

@@ -1,4 +1,5 @@
 import { createApp } from "../core/app";
+import { weakTokenProblem } from "../core/client-auth";
 import { readConfig, type ProxyConfig } from "../core/config";
 import { keyRingFor, type KeyRing } from "../core/key-ring";
 import { RefreshableKeyRing } from "../core/ring-refresh";
@@ -28,6 +29,7 @@ function keyManager(env: Env) {
 
 let cachedConfig: { env: Env; config: ProxyConfig } | undefined;
 let warnedOpen = false;
+let warnedWeak = false;
 
 function configFor(env: Env): ProxyConfig {
   if (cachedConfig?.env !== env) {
@@ -38,6 +40,12 @@ function configFor(env: Env): ProxyConfig {
         "WARNING: PROXY_API_KEY is not set, so anyone who can reach this proxy can spend your Gemini quota. " +
           "Set it with `npx wrangler secret put PROXY_API_KEY`.",
       );
+    }
+    // A deployed Worker cannot refuse to start as the Node server does; it says so once per isolate.
+    const weak = weakTokenProblem(env);
+    if (weak !== null && !warnedWeak) {
+      warnedWeak = true;
+      console.warn(`WARNING: ${weak} Until then anyone who guesses it can spend your Gemini quota.`);
     }
   }
   return cachedConfig.config;

@@ -28,6 +28,25 @@ export function parseProxyTokens(raw: string | undefined): string[] {
     .filter((token) => token.length > 0);
 }
 
+/** The token the README and .dev.vars.example show: copied as is, it protects nothing. */
+export const PLACEHOLDER_TOKEN = "choose-a-long-random-token";
+/** Shorter tokens can be guessed or read over a shoulder; a random 16 characters cannot. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/**
+ * Why a configured token protects nothing, in one line that says what to do, or null when
+ * every token in PROXY_API_KEY and ADMIN_API_KEY is long enough and not the placeholder.
+ */
+export function weakTokenProblem(env: { PROXY_API_KEY?: string; ADMIN_API_KEY?: string }): string | null {
+  for (const name of ["PROXY_API_KEY", "ADMIN_API_KEY"] as const) {
+    for (const token of parseProxyTokens(env[name])) {
+      if (token === PLACEHOLDER_TOKEN) return `${name} is the example's placeholder "${PLACEHOLDER_TOKEN}": set it to a long random token (openssl rand -hex 24).`;
+      if (token.length < MIN_TOKEN_LENGTH) return `${name} holds a token of ${token.length} characters: use at least ${MIN_TOKEN_LENGTH} random ones (openssl rand -hex 24).`;
+    }
+  }
+  return null;
+}
+
 async function digest(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 }

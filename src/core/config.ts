@@ -14,6 +14,8 @@ export interface ProxyEnv {
   STREAM_IDLE_TIMEOUT_MS?: string;
   MAX_BODY_BYTES?: string;
   SUBREQUEST_LIMIT?: string;
+  /** Node only: the reverse proxies whose X-Forwarded-For/-Proto count (on Workers Cloudflare sets the client's address). */
+  TRUSTED_PROXIES?: string;
 }
 
 export interface ProxyConfig {

@@ -4,6 +4,7 @@ import type { Server } from "node:http";
 import { join, resolve } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { createApp } from "../core/app";
+import { weakTokenProblem } from "../core/client-auth";
 import { readConfig } from "../core/config";
 import { keyRingFor, type KeyRing } from "../core/key-ring";
 import type { SqlRunner } from "../core/key-store/sql";
@@ -20,6 +21,7 @@ import { DATABASE_FILE, openDatabase } from "./open-database";
 import { sqliteResetLedger } from "./reset-ledger";
 import { sqliteRunner, sqliteTransaction } from "./sql-runner";
 import { StartupFault } from "./startup-fault";
+import { markClient, trustedProxies } from "./trusted-proxies";
 import { upgradeHandler } from "./upgrade";
 import { verificationRunner, type VerificationRunner } from "./verification-runner";
 
@@ -29,15 +31,19 @@ import { verificationRunner, type VerificationRunner } from "./verification-runn
 // is atomic, as within the Durable Object. The app's isolate view (local-pool.ts) works
 // unchanged: its calls to the manager are plain async calls instead of RPC.
 
-/** How long a shutdown lets requests in flight finish before it cuts their connections. */
-const SHUTDOWN_GRACE_MS = 25_000;
-const IDLE_SWEEP_MS = 50;
 /**
- * Background work left after the last request (usage batches, failure reports, a running
- * verification batch) gets this long to land before the database closes; each piece is
- * bounded by far less (a batch waits half a second, a key check 8 s).
+ * A whole shutdown stays under Docker's stop timeout (README: --stop-timeout 30 /
+ * stop_grace_period: 30s), or the container is killed with work half done: Live sessions
+ * get LIVE_CLOSE_MS, requests in flight up to SHUTDOWN_GRACE_MS, and background work left
+ * after them (usage batches, failure reports, a verification batch, which resumes at the
+ * next start) what remains of SHUTDOWN_TOTAL_MS, at least MIN_DRAIN_MS.
  */
+const SHUTDOWN_TOTAL_MS = 28_000;
+const SHUTDOWN_GRACE_MS = 20_000;
+const MIN_DRAIN_MS = 3_000;
+/** Work left when the server could not start listening: a verification run at most. */
 const DRAIN_MS = 15_000;
+const IDLE_SWEEP_MS = 50;
 /** Live sessions are told to reconnect; they get this long to close cleanly. */
 const LIVE_CLOSE_MS = 2_000;
 
@@ -99,6 +105,11 @@ function bannerOf(url: string, keys: number, open: boolean): string {
 
 export async function startServer(settings: NodeSettings): Promise<RunningServer> {
   const config = readConfig(settings.env);
+  // A placeholder or short token protects nothing; on a server one line and exit 2 is the
+  // safest answer (a Worker, which cannot refuse, logs a warning instead).
+  const weak = weakTokenProblem(settings.env);
+  if (weak !== null) throw new StartupFault(weak);
+  const trusted = trustedProxies(settings.env.TRUSTED_PROXIES);
   const envRing = await keyRingFor(settings.env.API_KEYS);
   if (envRing.keys.length === 0 && !existsSync(join(resolve(settings.dataDir), DATABASE_FILE))) throw new StartupFault(MISSING_KEYS);
 
@@ -123,11 +134,18 @@ export async function startServer(settings: NodeSettings): Promise<RunningServer
   const server = createAdaptorServer({
     fetch: (request: Request, { incoming }: HttpBindings | Http2Bindings) => {
       // What the login limit counts per client: on Workers Cloudflare sets it, and a client cannot.
-      request.headers.set("cf-connecting-ip", incoming.socket.remoteAddress ?? "unknown");
+      markClient(request.headers, incoming, trusted);
       return app.fetch(request, { services });
     },
   }) as Server;
-  server.on("upgrade", upgradeHandler(live, (request, runtime) => app.fetch(request, { services: { ...services, live: runtime } })));
+  // Node's default requestTimeout (300 s) would cut a long upload (a large file, slowly);
+  // UPSTREAM_TIMEOUT_MS bounds the wait for Google, and headersTimeout still ends a client
+  // that never finishes sending its headers (slowloris).
+  server.requestTimeout = 0;
+  server.on(
+    "upgrade",
+    upgradeHandler(live, trusted, (request, runtime) => app.fetch(request, { services: runtime === undefined ? services : { ...services, live: runtime } })),
+  );
 
   let port: number;
   try {
@@ -144,6 +162,7 @@ export async function startServer(settings: NodeSettings): Promise<RunningServer
 
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
+    const deadline = Date.now() + SHUTDOWN_TOTAL_MS;
     const closed = new Promise<void>((done) => server.close(() => done()));
     // close() ends only the connections idle at that moment; a keep-alive connection whose
     // request finishes later would otherwise hold the shutdown for its idle timeout.
@@ -156,7 +175,7 @@ export async function startServer(settings: NodeSettings): Promise<RunningServer
     server.closeAllConnections();
     daily.stop();
     runner.stop();
-    await background.drain(DRAIN_MS);
+    await background.drain(Math.max(MIN_DRAIN_MS, deadline - Date.now()));
     db.close();
   };
   return {

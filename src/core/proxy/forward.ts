@@ -14,7 +14,7 @@ import { KeyManagerUnavailable, keyManagerUnavailableResponse } from "./guarded-
 import { meteredBody } from "./metered-body";
 import { ReplayableBody } from "./replayable-body";
 import { noKeyResponse, ownerQuotaResponse, subrequestLimitResponse } from "./no-key-response";
-import { standardStreams } from "./stream-runtime";
+import { standardStreams, type StreamRuntime } from "./stream-runtime";
 import { clientHeaders, upstreamHeaders, upstreamUrl } from "./upstream-request";
 
 /** 5xx, timeouts and network failures are worth a few other keys, not the whole pool. */
@@ -61,15 +61,39 @@ export interface ForwardRequest {
 
 class Timeout extends Error {}
 
-function within<T>(promise: Promise<T>, ms: number, onTimeout?: () => void): Promise<T> {
+/** Rejects with Timeout when `promise` has not settled `ms` after `from` (the request sent) settled. */
+function within<T>(promise: Promise<T>, ms: number, from: Promise<void>, onTimeout?: () => void): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let settled = false;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onTimeout?.();
-      reject(new Timeout());
-    }, ms);
+    void from.then(() => {
+      if (settled) return;
+      timer = setTimeout(() => {
+        onTimeout?.();
+        reject(new Timeout());
+      }, ms);
+    });
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, timeout]).finally(() => {
+    settled = true;
+    clearTimeout(timer);
+  });
+}
+
+const SENT: Promise<void> = Promise.resolve();
+
+/**
+ * A streamed upload on its way upstream, and when the client has sent all of it: only
+ * from then does UPSTREAM_TIMEOUT_MS count, so a large file over a slow line is not cut
+ * for the time its upload takes. The runtime's pass-through moves the bytes (natively on
+ * Workers, with the length kept); the pipe's end is the moment the last byte went in.
+ */
+function sentUpload(body: ReadableStream<Uint8Array>, headers: Headers, streams: StreamRuntime): { body: ReadableStream<Uint8Array>; sent: Promise<void> } {
+  const declared = Number(headers.get("content-length") ?? NaN);
+  const pair = streams.passThrough(Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined);
+  // A failed or cancelled pipe fails the fetch itself; the timer may start all the same.
+  const sent = body.pipeTo(pair.writable).catch(() => undefined);
+  return { body: pair.readable, sent };
 }
 
 /** A response whose body, if any, has been redacted; used when an error goes back as it came. */
@@ -211,18 +235,20 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     // A retry of a large body reads it whole first: a failure there is the client's upload, not the key's.
     const body = request.body instanceof ReplayableBody ? await request.body.next() : request.body;
     const sentAt = Date.now();
+    const upload = body instanceof ReadableStream ? sentUpload(body, request.headers, services.streams ?? standardStreams) : null;
     let upstream: Response;
     try {
       upstream = await within(
         fetch(upstreamUrl(route, services.config, request.url), {
           method: request.method,
           headers: upstreamHeaders(route, request.headers, key.secret),
-          body,
+          body: upload?.body ?? body,
           redirect: "manual",
           signal,
-          ...(body instanceof ReadableStream && STREAMED_BODY),
+          ...(upload !== null && STREAMED_BODY),
         }),
         services.config.firstByteTimeoutMs,
+        upload?.sent ?? SENT,
         () => attempt.abort(),
       );
     } catch (error) {

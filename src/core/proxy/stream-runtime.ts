@@ -17,8 +17,11 @@ export interface PieceReader {
 }
 
 export interface StreamRuntime {
-  /** A pass-through pair; the client's side of a response body is piped through it. */
-  passThrough(): ReadableWritablePair<Uint8Array, Uint8Array>;
+  /**
+   * A pass-through pair; the client's side of a response body is piped through it, and an
+   * upload on its way upstream. `length`, when known, is kept for the upstream to see.
+   */
+  passThrough(length?: number): ReadableWritablePair<Uint8Array, Uint8Array>;
   /** `most`: an upper bound on what one read needs to take, when known (a declared length). */
   pieces(stream: ReadableStream<Uint8Array>, most?: number): PieceReader;
   /**

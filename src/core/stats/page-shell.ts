@@ -141,7 +141,8 @@ function problemText(strings: StatStrings, problem: LoginProblem): string {
 }
 
 /** The login form, with what went wrong the last time, if anything. */
-export function loginPage(strings: StatStrings, problem: LoginProblem | null): Markup {
+/** `plainHttp`: the page came over plain http, so the login form warns that the token travels unencrypted. */
+export function loginPage(strings: StatStrings, problem: LoginProblem | null, plainHttp: boolean): Markup {
   const message = problem === null ? null : problemText(strings, problem);
   return html`<!doctype html>
 <html lang="${strings.lang}">
@@ -151,6 +152,7 @@ export function loginPage(strings: StatStrings, problem: LoginProblem | null): M
       <div class="login-lang">${languageSwitch(strings)}</div>
       <h1>${strings.loginTitle}</h1>
       <p>${strings.loginHelp}</p>
+      ${plainHttp ? html`<p class="login-error login-plain-http">${strings.loginPlainHttp}</p>` : ""}
       ${message !== null ? html`<p class="login-error" role="alert">${message}</p>` : ""}
       <form method="post" action="/stat/login" class="login-form">
         <label for="token">${strings.loginToken}</label>

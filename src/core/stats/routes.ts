@@ -9,13 +9,13 @@ import { dashboardPage, loginPage } from "./page-shell";
 import { noStore, statSecurityHeaders } from "./security-headers";
 import { BodyTooLarge, readBody } from "../proxy/read-body";
 import { apiError } from "./json-input";
-import { endSession, loginClient, startSession, UNKNOWN_CLIENT } from "./session";
+import { endSession, loginClient, overPlainHttp, startSession, UNKNOWN_CLIENT } from "./session";
 
 /** Too many failed logins from this client: 429, the wait, and the login form saying so. */
 function throttled(c: Context<AppEnv>, waitMs: number): Response | Promise<Response> {
   c.header("Retry-After", String(Math.ceil(waitMs / 1000)));
   const sharedAddress = loginClient(c) === UNKNOWN_CLIENT;
-  return c.html(loginPage(pageStrings(c), { kind: "throttled", waitMinutes: waitMinutes(waitMs), sharedAddress }), 429);
+  return c.html(loginPage(pageStrings(c), { kind: "throttled", waitMinutes: waitMinutes(waitMs), sharedAddress }, overPlainHttp(c)), 429);
 }
 
 /** The /stat forms hold a token or a language: a few hundred bytes. They are read before any token is checked, so small. */
@@ -58,7 +58,7 @@ export function statsRoutes(): Hono<AppEnv> {
     const strings = pageStrings(c);
     const access = await accessOf(c);
     if ("waitMs" in access) return throttled(c, access.waitMs);
-    if (access.role === null) return c.html(loginPage(strings, null));
+    if (access.role === null) return c.html(loginPage(strings, null, overPlainHttp(c)));
     return c.html(dashboardPage(strings, authEnabled(c)));
   });
 
@@ -85,7 +85,7 @@ export function statsRoutes(): Hono<AppEnv> {
     }
     const wait = await pool.loginFailed(client);
     if (wait > 0) return throttled(c, wait);
-    return c.html(loginPage(pageStrings(c), { kind: "failed" }), 401);
+    return c.html(loginPage(pageStrings(c), { kind: "failed" }, overPlainHttp(c)), 401);
   });
 
   // The language switch: a plain form post, so it works without script and before login

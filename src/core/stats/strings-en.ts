@@ -19,6 +19,8 @@ export const en = {
   loginThrottled: "Too many wrong tokens from your address. Try again in {minutes} min.",
   loginThrottledNoAddress:
     "The proxy sees no client address (wrangler dev sends no CF-Connecting-IP), so every client shares this wait, yours included.",
+  loginPlainHttp:
+    "This page came over plain http: the token you enter travels unencrypted, readable by anyone on the network path. Put a TLS reverse proxy (Caddy, nginx, Traefik) in front and open the page over https.",
   logout: "Log out",
 
   // Header

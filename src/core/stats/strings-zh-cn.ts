@@ -20,6 +20,7 @@ export const zhCN: StatStrings = {
   loginFailed: "该令牌无效。",
   loginThrottled: "来自你的地址的错误令牌过多，请在 {minutes} 分钟后重试。",
   loginThrottledNoAddress: "代理看不到客户端地址（wrangler dev 不发送 CF-Connecting-IP），所以所有客户端（包括你）共同等待。",
+  loginPlainHttp: "此页面通过明文 http 传输：你输入的令牌未经加密，网络路径上的任何人都能读到。请在前面放一个 TLS 反向代理（Caddy、nginx、Traefik），并通过 https 打开此页面。",
   logout: "退出登录",
 
   // Header
