@@ -33,6 +33,6 @@ EXPOSE 8787
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8787) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # SIGTERM (docker stop) lets requests in flight finish, usage land and the database
-# close; give it more than Docker's default 10 s: docker run --stop-timeout 30.
+# close within 28 s; give it more than Docker's default 10 s: docker run --stop-timeout 30.
 STOPSIGNAL SIGTERM
 CMD ["node", "--enable-source-maps", "server.mjs"]

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { isAcceptedToken, parseProxyTokens } from "./client-auth";
+import { isAcceptedToken, parseProxyTokens, weakTokenProblem } from "./client-auth";
 
 // The token check: right answers for every input, and the same work whatever the
 // presented token is (every configured token is hashed and compared, no early exit),
@@ -48,5 +48,15 @@ describe("isAcceptedToken", () => {
       await isAcceptedToken(presented, tokens);
       expect(digest, presented).toHaveBeenCalledTimes(1);
     }
+  });
+});
+
+describe("weakTokenProblem", () => {
+  it("names the README's placeholder and short tokens in either setting, and passes long ones", () => {
+    expect(weakTokenProblem({ PROXY_API_KEY: "choose-a-long-random-token" })).toContain("placeholder");
+    expect(weakTokenProblem({ PROXY_API_KEY: "a-long-enough-token, short" })).toContain("5 characters");
+    expect(weakTokenProblem({ ADMIN_API_KEY: "admin" })).toContain("ADMIN_API_KEY");
+    expect(weakTokenProblem({ PROXY_API_KEY: "sixteen-chars-ok", ADMIN_API_KEY: "" })).toBeNull();
+    expect(weakTokenProblem({})).toBeNull();
   });
 });
