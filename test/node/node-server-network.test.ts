@@ -1,50 +1,16 @@
-import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MAX_FAILED_LOGINS } from "../../src/core/stats/session-store.ts";
 import { en } from "../../src/core/stats/strings-en.ts";
-import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
-import { buildNodeServer, spawnNodeServer, startNodeServer, type RunningNodeServer } from "../setup/node-process.ts";
-import { poolKeys, proxyToken } from "../setup/test-keys.ts";
+import { spawnNodeServer, type RunningNodeServer } from "../setup/node-process.ts";
+import { nodeServerSuite } from "../setup/node-server-suite.ts";
+import { proxyToken } from "../setup/test-keys.ts";
 
 // The Node server on a network: behind a reverse proxy (TRUSTED_PROXIES), over plain http,
 // with tokens that protect nothing, slow uploads, and Upgrade headers that are no WebSocket.
 
-let upstream: FakeUpstream;
-let work: string;
-const running: RunningNodeServer[] = [];
-
-beforeAll(async () => {
-  buildNodeServer();
-  upstream = await startFakeUpstream();
-  work = mkdtempSync(join(tmpdir(), "node-network-"));
-});
-
-afterAll(async () => {
-  await Promise.all(running.map((server) => server.stop()));
-  await upstream?.close();
-  rmSync(work, { recursive: true, force: true });
-});
-
-function envFor(name: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    GEMINI_UPSTREAM_URL: `${upstream.origin}/v1beta`,
-    OPENAI_UPSTREAM_URL: `${upstream.origin}/v1beta/openai`,
-    API_KEYS: poolKeys.slice(0, 3).join(","),
-    PROXY_API_KEY: proxyToken,
-    DATA_DIR: join(work, name, "data"),
-    LOG_REQUESTS: "false",
-    ...extra,
-  };
-}
-
-async function start(name: string, extra: Record<string, string> = {}): Promise<RunningNodeServer> {
-  const server = await startNodeServer(envFor(name, extra), work);
-  running.push(server);
-  return server;
-}
+const suite = nodeServerSuite("node-network-");
+const start = suite.start;
 
 /** A wrong Bearer token from `forwardedFor` (as a proxy in front would say); the status. */
 async function guess(server: RunningNodeServer, forwardedFor: string, token = "wrong-token-guess"): Promise<number> {
@@ -73,7 +39,7 @@ describe("TRUSTED_PROXIES", () => {
   });
 
   it("refuses to start with an entry that is no address or range, in one line", async () => {
-    const run = spawnNodeServer(envFor("bad-trusted", { TRUSTED_PROXIES: "10.0.0.0/33", PORT: "0" }), work);
+    const run = spawnNodeServer(suite.env("bad-trusted", { TRUSTED_PROXIES: "10.0.0.0/33", PORT: "0" }), suite.work);
     expect(await run.exited).toBe(2);
     expect(run.stderr().trim().split("\n")).toEqual([expect.stringContaining('TRUSTED_PROXIES has "10.0.0.0/33"')]);
   });
@@ -122,7 +88,7 @@ describe("tokens that protect nothing", () => {
     ["a short token", { PROXY_API_KEY: `${proxyToken},short` }, "5 characters"],
     ["a short admin token", { ADMIN_API_KEY: "admin" }, "ADMIN_API_KEY"],
   ])("%s: the server refuses to start, in one line", async (_what, extra, says) => {
-    const run = spawnNodeServer(envFor(`weak-${says.length}`, { ...extra, PORT: "0" }), work);
+    const run = spawnNodeServer(suite.env(`weak-${says.length}`, { ...extra, PORT: "0" }), suite.work);
     expect(await run.exited).toBe(2);
     const lines = run.stderr().trim().split("\n");
     expect(lines).toHaveLength(1);

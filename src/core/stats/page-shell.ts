@@ -152,7 +152,7 @@ export function loginPage(strings: StatStrings, problem: LoginProblem | null, pl
       <div class="login-lang">${languageSwitch(strings)}</div>
       <h1>${strings.loginTitle}</h1>
       <p>${strings.loginHelp}</p>
-      ${plainHttp ? html`<p class="login-error login-plain-http">${strings.loginPlainHttp}</p>` : ""}
+      ${plainHttp ? html`<p class="login-warning">${strings.loginPlainHttp}</p>` : ""}
       ${message !== null ? html`<p class="login-error" role="alert">${message}</p>` : ""}
       <form method="post" action="/stat/login" class="login-form">
         <label for="token">${strings.loginToken}</label>
