@@ -13,7 +13,7 @@ import { leakedKeys, poolKeys, proxyToken } from "../setup/test-keys.ts";
 // them without a redeploy, a restart keeps them, a delete takes them out of service,
 // and no page or endpoint ever shows one.
 
-const ADMIN = "e2e-admin-token";
+const ADMIN = "e2e-admin-token-of-16-or-more";
 const MODEL = "gemini-e2e-runtime-keys";
 // Realistic shape (AIzaSy + 33), fixed so a failure reproduces; not in API_KEYS.
 const RUNTIME_KEY = "AIzaSyRUNTIMEe2eKEYxxxxxxxxxxxxxxxx0001";
