@@ -99,6 +99,10 @@ describe("files through the proxy", () => {
     expect(finished.status).toBe(200);
     expect(finished.headers.get("x-goog-upload-status")).toBe("final");
     expect(((await finished.json()) as { file: { name: string } }).file.name).toMatch(/^files\//);
+    // Google's upload protocol counts on the length: the chunk goes upstream with it, not chunked.
+    const sent = upstream.log().requests.at(-1);
+    expect(sent?.headers["content-length"]).toBe(String(text.length));
+    expect(sent?.headers["transfer-encoding"]).toBeUndefined();
   });
 
   it("refuses one request that uses files of two different keys with a clear 400", async () => {

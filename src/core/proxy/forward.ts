@@ -87,13 +87,27 @@ const SENT: Promise<void> = Promise.resolve();
  * from then does UPSTREAM_TIMEOUT_MS count, so a large file over a slow line is not cut
  * for the time its upload takes. The runtime's pass-through moves the bytes (natively on
  * Workers, with the length kept); the pipe's end is the moment the last byte went in.
+ * The length the client declared also goes out as a header: Node's fetch would otherwise
+ * send a stream chunked, and Google's upload protocol counts on the length.
  */
-function sentUpload(body: ReadableStream<Uint8Array>, headers: Headers, streams: StreamRuntime): { body: ReadableStream<Uint8Array>; sent: Promise<void> } {
+function sentUpload(
+  body: ReadableStream<Uint8Array>,
+  headers: Headers,
+  streams: StreamRuntime,
+): { body: ReadableStream<Uint8Array>; sent: Promise<void>; length: number | undefined } {
   const declared = Number(headers.get("content-length") ?? NaN);
-  const pair = streams.passThrough(Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined);
+  const length = Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined;
+  const pair = streams.passThrough(length);
   // A failed or cancelled pipe fails the fetch itself; the timer may start all the same.
   const sent = body.pipeTo(pair.writable).catch(() => undefined);
-  return { body: pair.readable, sent };
+  return { body: pair.readable, sent, length };
+}
+
+/** The upstream request's headers, with the declared length of a streamed upload. */
+function attemptHeaders(route: Route, request: ForwardRequest, secret: string, length: number | undefined): Headers {
+  const headers = upstreamHeaders(route, request.headers, secret);
+  if (length !== undefined) headers.set("content-length", String(length));
+  return headers;
 }
 
 /** A response whose body, if any, has been redacted; used when an error goes back as it came. */
@@ -241,7 +255,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
       upstream = await within(
         fetch(upstreamUrl(route, services.config, request.url), {
           method: request.method,
-          headers: upstreamHeaders(route, request.headers, key.secret),
+          headers: attemptHeaders(route, request, key.secret, upload?.length),
           body: upload?.body ?? body,
           redirect: "manual",
           signal,
