@@ -43,6 +43,17 @@ export function lastIndexOfBytes(haystack: Uint8Array, needle: Uint8Array, befor
 }
 
 /** A copy of `first` followed by `second`. */
+/** The chunks read from a stream, as one buffer of their `size` bytes. */
+export function joinChunks(chunks: readonly Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
+  const joined = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return joined;
+}
+
 export function concatBytes(first: Uint8Array, second: Uint8Array): Uint8Array {
   const joined = new Uint8Array(first.byteLength + second.byteLength);
   joined.set(first, 0);

@@ -12,6 +12,7 @@ import { classifyUpstream, googleMessage, isForeignResource } from "../upstream-
 import type { TokenUsage } from "../usage-scanner";
 import { KeyManagerUnavailable, keyManagerUnavailableResponse } from "./guarded-pool";
 import { meteredBody } from "./metered-body";
+import { declaredLength } from "./declared-length";
 import { ReplayableBody } from "./replayable-body";
 import { noKeyResponse, ownerQuotaResponse, subrequestLimitResponse } from "./no-key-response";
 import { standardStreams, type StreamRuntime } from "./stream-runtime";
@@ -95,8 +96,7 @@ function sentUpload(
   headers: Headers,
   streams: StreamRuntime,
 ): { body: ReadableStream<Uint8Array>; sent: Promise<void>; length: number | undefined } {
-  const declared = Number(headers.get("content-length") ?? NaN);
-  const length = Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined;
+  const length = declaredLength(headers);
   const pair = streams.passThrough(length);
   // A failed or cancelled pipe fails the fetch itself; the timer may start all the same.
   const sent = body.pipeTo(pair.writable).catch(() => undefined);
@@ -151,9 +151,9 @@ function metered(upstream: Response, key: PoolKey, model: string | null, sentAt:
   }
   const isEventStream = upstream.headers.get("content-type")?.includes("text/event-stream") ?? false;
   // A declared length is the body's only while it is not re-encoded on the way.
-  const declared = upstream.headers.has("content-encoding") ? NaN : Number(upstream.headers.get("content-length") ?? NaN);
+  const declared = upstream.headers.has("content-encoding") ? undefined : declaredLength(upstream.headers);
   return meteredBody(upstream.body, {
-    ...(Number.isSafeInteger(declared) && declared > 0 && { length: declared }),
+    ...(declared !== undefined && declared > 0 && { length: declared }),
     idleTimeoutMs: services.config.streamIdleTimeoutMs,
     onEnd: (usage) => ended(usage),
     failureTail: (cause) => (isEventStream ? sseErrorEvent(style, cause) : null),

@@ -1,3 +1,6 @@
+import { joinChunks } from "../bytes";
+import { declaredLength } from "./declared-length";
+
 /** The body is larger than the configured limit. */
 export class BodyTooLarge extends Error {}
 
@@ -7,9 +10,9 @@ export class BodyTooLarge extends Error {}
  */
 export async function readBody(request: Request, limit: number): Promise<ArrayBuffer | null> {
   if (request.body === null) return null;
-  const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > limit) throw new BodyTooLarge();
-  if (Number.isFinite(declared)) return request.arrayBuffer();
+  const declared = declaredLength(request.headers);
+  if (declared !== undefined && declared > limit) throw new BodyTooLarge();
+  if (declared !== undefined) return request.arrayBuffer();
 
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -22,11 +25,5 @@ export async function readBody(request: Request, limit: number): Promise<ArrayBu
     }
     chunks.push(chunk.value);
   }
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body.buffer;
+  return joinChunks(chunks, size).buffer;
 }

@@ -1,3 +1,4 @@
+import { declaredLength } from "./declared-length";
 import { BodyTooLarge, readBody } from "./read-body";
 import { ReplayableBody } from "./replayable-body";
 import type { StreamRuntime } from "./stream-runtime";
@@ -16,9 +17,9 @@ export const SEARCHED_START_BYTES = 64 * 1024;
  */
 export async function takeRequestBody(request: Request, limit: number, streams: StreamRuntime): Promise<ArrayBuffer | ReplayableBody | null> {
   if (request.body === null) return null;
-  const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > limit) throw new BodyTooLarge();
+  const declared = declaredLength(request.headers);
+  if (declared !== undefined && declared > limit) throw new BodyTooLarge();
   // Without a declared length the upload could not keep its framing: read it.
-  if (!(declared > SEARCHED_START_BYTES)) return readBody(request, limit);
+  if (declared === undefined || declared <= SEARCHED_START_BYTES) return readBody(request, limit);
   return ReplayableBody.of(request.body, SEARCHED_START_BYTES, streams);
 }

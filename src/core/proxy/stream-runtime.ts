@@ -1,3 +1,5 @@
+import { joinChunks } from "../bytes";
+
 // The stream plumbing a response body's meter needs, with what standard Web streams offer
 // as the default. A runtime that can move bytes without running JavaScript per chunk
 // (Workers: IdentityTransformStream, pipes between native streams, BYOB reads into one
@@ -56,13 +58,7 @@ export const standardStreams: StreamRuntime = {
       size += value.byteLength;
     }
     reader.releaseLock();
-    const prefix = new Uint8Array(size);
-    let offset = 0;
-    for (const chunk of chunks) {
-      prefix.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    return prefix;
+    return joinChunks(chunks, size);
   },
 };
 
