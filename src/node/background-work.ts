@@ -5,6 +5,12 @@
 
 export class BackgroundWork {
   readonly #pending = new Set<Promise<unknown>>();
+  /** Failures are logged with pool keys masked, as every log line is. */
+  readonly #redact: (text: string) => string;
+
+  constructor(redact: (text: string) => string) {
+    this.#redact = redact;
+  }
 
   get size(): number {
     return this.#pending.size;
@@ -13,7 +19,7 @@ export class BackgroundWork {
   /** Tracks `promise` until it settles; its rejection is the work's own business (logged, not thrown). */
   readonly add = (promise: Promise<unknown>): void => {
     const tracked = promise
-      .catch((error: unknown) => console.error(`Background work failed: ${error instanceof Error ? error.message : String(error)}`))
+      .catch((error: unknown) => console.error(this.#redact(`Background work failed: ${error instanceof Error ? error.message : String(error)}`)))
       .finally(() => this.#pending.delete(tracked));
     this.#pending.add(tracked);
   };

@@ -73,10 +73,11 @@ interface Pool {
 }
 
 /** Opens the database and the manager over it; refuses a pool without keys before writing anything. */
-async function openPool(settings: NodeSettings, envRing: KeyRing, background: BackgroundWork): Promise<Pool> {
+async function openPool(settings: NodeSettings, envRing: KeyRing, background: BackgroundWork, redact: (text: string) => string): Promise<Pool> {
   const { db } = openDatabase(settings.dataDir);
   let manager: PoolManager | undefined;
-  const runner = verificationRunner(() => (manager === undefined ? Promise.resolve(null) : manager.verificationBatch()), background.add);
+  const batch = (): Promise<number | null> => (manager === undefined ? Promise.resolve(null) : manager.verificationBatch());
+  const runner = verificationRunner(batch, background.add, (message) => console.error(redact(message)));
   try {
     const sql = sqliteRunner(db);
     if (envRing.keys.length === 0 && runtimeKeyCount(sql) === 0) throw new StartupFault(MISSING_KEYS);
@@ -113,13 +114,13 @@ export async function startServer(settings: NodeSettings): Promise<RunningServer
   const envRing = await keyRingFor(settings.env.API_KEYS);
   if (envRing.keys.length === 0 && !existsSync(join(resolve(settings.dataDir), DATABASE_FILE))) throw new StartupFault(MISSING_KEYS);
 
-  const background = new BackgroundWork();
-  const { db, manager, runner } = await openPool(settings, envRing, background);
+  const keyRing = new RefreshableKeyRing(envRing);
+  const background = new BackgroundWork(keyRing.redact);
+  const { db, manager, runner } = await openPool(settings, envRing, background, keyRing.redact);
   // The manager is in-process and synchronous: usage is written at once, not batched for
   // half a second as the Worker batches its Durable Object calls, so kill -9 loses none of it.
   const app = createApp({ usageDelayMs: 0 });
   const live = new LiveSockets();
-  const keyRing = new RefreshableKeyRing(envRing);
   const services: RuntimeServices = {
     config,
     keyRing,

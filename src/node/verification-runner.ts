@@ -16,7 +16,11 @@ const MAX_DELAY_MS = 2 ** 31 - 1;
  * `runBatch` runs one batch and answers when the next is due (epoch ms), or null when none
  * is; `track` keeps each run for the shutdown to await.
  */
-export function verificationRunner(runBatch: () => Promise<number | null>, track: (run: Promise<unknown>) => void): VerificationRunner {
+export function verificationRunner(
+  runBatch: () => Promise<number | null>,
+  track: (run: Promise<unknown>) => void,
+  report: (message: string) => void = console.error,
+): VerificationRunner {
   let running = false;
   let again = false;
   let stopped = false;
@@ -44,7 +48,7 @@ export function verificationRunner(runBatch: () => Promise<number | null>, track
     try {
       next = await runBatch();
     } catch (error) {
-      console.error(`Verification batch failed: ${error instanceof Error ? error.message : String(error)}`);
+      report(`Verification batch failed: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       running = false;
     }
