@@ -17,7 +17,9 @@ const tag = `hostile-${crypto.randomUUID()}`;
 const MODEL = "gemini-hostile-input";
 
 const ALLOWED_UPSTREAM_PATH = /^\/(v1beta|v1|v1alpha|upload)\//;
-const SMUGGLING = /\.\.|\/\/|%2e|%2f|%5c|\\/i;
+// A dot segment ("." or ".." between slashes), an empty segment, or an encoded dot, slash or
+// backslash. Dots inside a segment ("gemini-2.5-flash", "a..b") are ordinary names.
+const SMUGGLING = /(^|\/)\.{1,2}(\/|$)|\/\/|%2e|%2f|%5c|\\/i;
 
 const segment = fc.oneof(
   fc.constantFrom("v1beta", "v1", "v1alpha", "upload", "openai", "models", "files", "cachedContents", "batches", "tunedModels"),
@@ -155,7 +157,8 @@ describe("hostile requests", () => {
           expect(() => JSON.parse(text) as unknown, `${response.status} ${url}: ${text.slice(0, 200)}`).not.toThrow();
         }
       }),
-      { numRuns: RUNS },
+      // A name with dots inside it is forwarded as it is; it once failed a too-broad check above.
+      { numRuns: RUNS, examples: [[{ url: "/v1beta/cachedContents/l..O../xyz", method: "GET", headers: [["x-goog-api-key", proxyToken], [TAG_HEADER, tag]] }]] },
     );
 
     const { requests } = await fake.log({ tag });
