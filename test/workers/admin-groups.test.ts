@@ -98,6 +98,40 @@ describe("giving runtime keys a group", () => {
   });
 });
 
+describe("searching the key list by group name", () => {
+  it("finds a group's keys by any part of its name in any case, with %, _ and . meaning themselves, beside the other matches", async () => {
+    const h = await adminHarness();
+    const added = (await addKeys(h, [`Acme.Prod:${fresh()}`, `Acme.Prod:${fresh()}`, `acme-dev:${fresh()}`, `other_team:${fresh()}`, fresh()], false)).added;
+    const [prod1, prod2, dev, other, loose] = added.map((key) => key.id);
+    const found = async (q: string): Promise<string[]> => {
+      const page = await listKeys(h, `?limit=500&q=${encodeURIComponent(q)}`);
+      expect(page.total, q).toBe(page.keys.length);
+      return page.keys.map((key) => key.id);
+    };
+    // Letters that cannot be in a masked key's four-character ends, nor in a hex id.
+    expect(await found("ACME")).toEqual([prod1, prod2, dev]);
+    expect(await found("  acme.prod ")).toEqual([prod1, prod2]);
+    expect(await found("r_tea")).toEqual([other]);
+    // Literal, not a pattern: "." is no wildcard, "%" no "anything", "_" no "any character".
+    expect(await found(".")).toEqual([prod1, prod2]);
+    expect(await found("%")).toEqual([]);
+    expect(await found("acme%")).toEqual([]);
+    expect(await found("acme_dev")).toEqual([]);
+    expect(await found("projekt")).toEqual([]);
+    // The matches that were there before still are.
+    const looseKey = (await listKeys(h, "?limit=500")).keys.find((key) => key.id === loose)!;
+    expect(await found(`#${looseKey.position}`)).toEqual([loose]);
+    expect(await found(loose!.slice(0, 8))).toEqual([loose]);
+    expect(await found(looseKey.masked)).toEqual([loose]);
+    // Combined with the group filter and a status filter, and paged: the same set a page's
+    // bulk action walks (every page of ?q=, stats/client/key-list.client.js).
+    expect((await listKeys(h, `?q=acme&group=${encodeURIComponent("Acme.Prod")}`)).keys.map((key) => key.id)).toEqual([prod1, prod2]);
+    expect((await listKeys(h, "?q=acme&status=disabled")).total).toBe(0);
+    const paged = [...(await listKeys(h, "?q=acme&limit=2")).keys, ...(await listKeys(h, "?q=acme&limit=2&offset=2")).keys];
+    expect(paged.map((key) => key.id)).toEqual([prod1, prod2, dev]);
+  });
+});
+
 async function generate(h: AdminHarness, model: string): Promise<number> {
   const response = await h.call(`/v1beta/models/${model}:generateContent`, {
     method: "POST",

@@ -7,7 +7,12 @@ import type { KeyListPage, KeyStats, KeyStatus } from "../stats-model";
 // Worst first: what needs attention sorts to the top in ascending order.
 const STATUS_ORDER: Record<KeyStatus, number> = { disabled: 0, exhausted: 1, cooling: 2, available: 3 };
 
-/** A search matches the masked suffix (`x7Q2`, `…x7Q2`, `AIza…x7Q2`), a position (`12`, `#12`) or an id prefix. */
+/**
+ * A search matches the masked suffix (`x7Q2`, `…x7Q2`, `AIza…x7Q2`), a position (`12`, `#12`),
+ * an id prefix, or a part of the key's group name in any case (`acme` finds the keys of
+ * `Acme-Prod`): an operator with many projects types the project's name. Plain substring
+ * tests over the keys already in memory, so `%`, `_` or `.` in a search mean themselves.
+ */
 function matches(key: KeyStats, q: string): boolean {
   const text = q.trim();
   if (text === "") return true;
@@ -15,6 +20,7 @@ function matches(key: KeyStats, q: string): boolean {
   if (position !== undefined && key.position === Number(position)) return true;
   const lower = text.toLowerCase();
   if (key.id.startsWith(lower)) return true;
+  if (key.group?.toLowerCase().includes(lower) === true) return true;
   const masked = key.masked.toLowerCase();
   return masked.endsWith(lower.replace(/^\.\.\./, "…")) || masked.includes(lower);
 }
