@@ -14,11 +14,14 @@ import { desktopContext, keyRow, launchChromium, openKey, signInWith, stopAll } 
 // (the admin API takes 2,000 ids per call): 4,500 keys added at runtime next to the
 // API_KEYS ones. The admin sets a key's group from its detail, every matched key's group
 // at once, filters and sorts by group, and disables every key a filter matches; the page
-// sends the selection in parts and never meets a 413.
+// sends the selection in parts and never meets a 413. Typing part of a group's name in the
+// search finds its keys, and a bulk action then acts on exactly those.
 
 const ADDED = generatedPoolKeys(4_500, 1212);
 const TOTAL = poolKeys.length + ADDED.length;
 const ADD_CHUNK = 2_000;
+/** Keys moved into a group that is then found by searching: more than one bulk request carries. */
+const SEARCHED = 2_100;
 
 let upstream: FakeUpstream;
 let proxy: RunningProxy;
@@ -126,6 +129,36 @@ describe("project groups and big selections on /stat", () => {
     expect(stats.totals.keys.available).toBe(poolKeys.length);
     expect(dialogs.filter((dialog) => dialog.startsWith("confirm: "))).toHaveLength(1);
     expect(leakedKeyFragments(await page.content(), 12, [...poolKeys, ...ADDED.slice(0, 200)])).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  it("finds a group's keys by part of its name in any case, and a bulk action acts on exactly those", async () => {
+    const ids: string[] = [];
+    for (let offset = 0; ids.length < SEARCHED; offset += 500) {
+      ids.push(...(await api<KeyListPage>("GET", `/api/keys?group=big&limit=500&offset=${offset}`)).keys.map((key) => key.id));
+    }
+    const moving = ids.slice(0, SEARCHED);
+    for (let start = 0; start < moving.length; start += ADD_CHUNK) {
+      await api("POST", "/api/keys/bulk", { action: "group", ids: moving.slice(start, start + ADD_CHUNK), group: "Proj.Search" });
+    }
+    await page.locator("#key-group").selectOption("");
+    // A "." no masked key has, in other letters' case than the name: only the group can match.
+    await page.locator("#key-search").fill("proj.SEARCH");
+    await expect.poll(pagerTotal).toBe(SEARCHED);
+    expect(await page.locator(".key-row").count()).toBe(50);
+    expect(new Set(await page.locator(".key-row .group-col").allTextContents())).toEqual(new Set(["Proj.Search"]));
+
+    bulkStatuses.length = 0;
+    await page.locator('[data-bulk="enable"]').click();
+    await expect.poll(actionLine, { timeout: 30_000 }).toBe(resultLine(en.bulkEnable, SEARCHED, 0));
+    expect(bulkStatuses).toEqual([200, 200]);
+    const enabled = await api<KeyListPage>("GET", "/api/keys?status=available&limit=500");
+    expect(enabled.total).toBe(poolKeys.length + SEARCHED);
+    expect((await api<KeyListPage>("GET", "/api/keys?status=available&group=Proj.Search&limit=1")).total).toBe(SEARCHED);
+    expect((await api<StatsApiResponse>("GET", "/api/stats?keys=none")).totals.keys.disabled).toBe(ADDED.length - SEARCHED);
+
+    await page.locator("#key-search").fill("");
+    await expect.poll(pagerTotal).toBe(TOTAL);
     expect(problems).toEqual([]);
   });
 });

@@ -87,7 +87,7 @@ export const en = {
   filterLabel: "Show keys by status",
   filterAll: "All",
   searchLabel: "Search keys",
-  searchPlaceholder: "Key ending or #position",
+  searchPlaceholder: "Key ending, #position or group",
   groupFilterLabel: "Show keys by project group",
   groupFilterAll: "All groups",
   groupFilterNone: "In no group",

@@ -86,7 +86,7 @@ export const zhCN: StatStrings = {
   filterLabel: "按状态筛选 Key",
   filterAll: "全部",
   searchLabel: "搜索 Key",
-  searchPlaceholder: "Key 结尾或 #序号",
+  searchPlaceholder: "Key 结尾、#序号或分组",
   groupFilterLabel: "按项目分组筛选 Key",
   groupFilterAll: "全部分组",
   groupFilterNone: "未分组",
