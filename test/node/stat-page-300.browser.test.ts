@@ -25,6 +25,19 @@ const SCREENSHOT = UPDATE_README ? "docs/stat-page.png" : "test-results/stat-pag
 const SCREENSHOT_ZH = UPDATE_README ? "docs/stat-page.zh-CN.png" : "test-results/stat-page.zh-CN.png";
 
 const POOL = generatedPoolKeys(300, 300);
+/**
+ * Project groups as people with many keys have them: ten keys a project for the first 180
+ * positions (all out of PRO's quota in the plan below, so sharing a project's budget changes
+ * no key's status), the rest in none. API_KEYS says it as `group:key`.
+ */
+const GROUP_SIZE = 10;
+const GROUPED = 180;
+const groupAt = (position: number): string | undefined =>
+  position <= GROUPED ? `Project-${String(Math.ceil(position / GROUP_SIZE)).padStart(2, "0")}` : undefined;
+const API_KEYS = POOL.map((key, index) => {
+  const group = groupAt(index + 1);
+  return group === undefined ? key : `${group}:${key}`;
+});
 const ADMIN_TOKEN = "test-admin-token";
 const PRO = "gemini-2.5-pro";
 const FLASH = "gemini-2.5-flash";
@@ -106,7 +119,7 @@ beforeAll(async () => {
   for (const position of PLAN.invalid) upstream.setKey({ key: POOL[position - 1]!, invalid: true });
   upstream.setKey({ key: ADDED_INVALID!, invalid: true });
   persistTo = await mkdtemp(join(tmpdir(), "stat-page-300-"));
-  const options = { runtime: inject("proxyRuntime"), upstreamOrigin: upstream.origin, keys: POOL, proxyToken, persistTo, vars: { ADMIN_API_KEY: ADMIN_TOKEN } };
+  const options = { runtime: inject("proxyRuntime"), upstreamOrigin: upstream.origin, keys: API_KEYS, proxyToken, persistTo, vars: { ADMIN_API_KEY: ADMIN_TOKEN } };
   proxy = await startProxy(options);
   // One request creates the Durable Object's storage with the 300 keys in it.
   const first = await fetch(`${proxy.origin}/v1beta/models/${FLASH}:generateContent`, {
@@ -117,8 +130,8 @@ beforeAll(async () => {
   expect(first.status).toBe(200);
   for (let i = 0; i < 50 && (await apiStats()).totals.requests < 1; i++) await new Promise((resolve) => setTimeout(resolve, 100));
   await proxy.stop();
-  await seedPool(proxy, POOL, PLAN);
-  await backfillHistory(proxy, POOL);
+  await seedPool(proxy, API_KEYS, PLAN);
+  await backfillHistory(proxy, API_KEYS);
   proxy = await startProxy(options);
 
   browser = await launchChromium();
@@ -191,6 +204,17 @@ describe("/stat with 300 keys", () => {
     expect(await keyRow(page, position).locator(".masked").textContent()).toBe(masked(POOL[position - 1]!));
     await search(page, "#277");
     await expect.poll(() => shownPositions(page)).toContain(277);
+    await clearSearch(page);
+  });
+
+  it("finds a project's keys by typing part of its group's name, in any case", async () => {
+    await search(page, "project-07");
+    await expect.poll(() => shownPositions(page)).toEqual(range(61, 70));
+    expect(new Set(await page.locator("#key-table .key-row .group-col").allTextContents())).toEqual(new Set(["Project-07"]));
+    // Every project: the 180 grouped keys and no other, over several pages.
+    await search(page, "PROJECT");
+    await expect.poll(() => pagerTotal(page)).toBe(GROUPED);
+    expect(await shownPositions(page)).toEqual(range(1, 50));
     await clearSearch(page);
   });
 
