@@ -13,9 +13,10 @@ import type { TokenUsage } from "../usage-scanner";
 import { KeyManagerUnavailable, keyManagerUnavailableResponse } from "./guarded-pool";
 import { meteredBody } from "./metered-body";
 import { declaredLength } from "./declared-length";
+import { outgoingBody } from "./outgoing-body";
 import { ReplayableBody } from "./replayable-body";
 import { noKeyResponse, ownerQuotaResponse, subrequestLimitResponse } from "./no-key-response";
-import { standardStreams, type StreamRuntime } from "./stream-runtime";
+import { standardStreams } from "./stream-runtime";
 import { clientHeaders, upstreamHeaders, upstreamUrl } from "./upstream-request";
 
 /** 5xx, timeouts and network failures are worth a few other keys, not the whole pool. */
@@ -79,28 +80,6 @@ function within<T>(promise: Promise<T>, ms: number, from: Promise<void>, onTimeo
     settled = true;
     clearTimeout(timer);
   });
-}
-
-const SENT: Promise<void> = Promise.resolve();
-
-/**
- * A streamed upload on its way upstream, and when the client has sent all of it: only
- * from then does UPSTREAM_TIMEOUT_MS count, so a large file over a slow line is not cut
- * for the time its upload takes. The runtime's pass-through moves the bytes (natively on
- * Workers, with the length kept); the pipe's end is the moment the last byte went in.
- * The length the client declared also goes out as a header: Node's fetch would otherwise
- * send a stream chunked, and Google's upload protocol counts on the length.
- */
-function sentUpload(
-  body: ReadableStream<Uint8Array>,
-  headers: Headers,
-  streams: StreamRuntime,
-): { body: ReadableStream<Uint8Array>; sent: Promise<void>; length: number | undefined } {
-  const length = declaredLength(headers);
-  const pair = streams.passThrough(length);
-  // A failed or cancelled pipe fails the fetch itself; the timer may start all the same.
-  const sent = body.pipeTo(pair.writable).catch(() => undefined);
-  return { body: pair.readable, sent, length };
 }
 
 /** The upstream request's headers, with the declared length of a streamed upload. */
@@ -249,27 +228,29 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     // A retry of a large body reads it whole first: a failure there is the client's upload, not the key's.
     const body = request.body instanceof ReplayableBody ? await request.body.next() : request.body;
     const sentAt = Date.now();
-    const upload = body instanceof ReadableStream ? sentUpload(body, request.headers, services.streams ?? standardStreams) : null;
+    // A large body's first attempt cannot tell when its upload ended: its wait includes the upload's time.
+    const upload = outgoingBody(body, request.body instanceof ReplayableBody, request.headers, services.streams ?? standardStreams);
+    const timeoutMs = services.config.firstByteTimeoutMs + upload.uploadMs;
     let upstream: Response;
     try {
       upstream = await within(
         fetch(upstreamUrl(route, services.config, request.url), {
           method: request.method,
-          headers: attemptHeaders(route, request, key.secret, upload?.length),
-          body: upload?.body ?? body,
+          headers: attemptHeaders(route, request, key.secret, upload.length),
+          body: upload.body,
           redirect: "manual",
           signal,
-          ...(upload !== null && STREAMED_BODY),
+          ...(upload.body instanceof ReadableStream && STREAMED_BODY),
         }),
-        services.config.firstByteTimeoutMs,
-        upload?.sent ?? SENT,
+        timeoutMs,
+        upload.sent,
         () => attempt.abort(),
       );
     } catch (error) {
       if (request.signal?.aborted) throw error;
       incident(
         error instanceof Timeout
-          ? { kind: "timeout", keyId: key.id, ...(model !== null && { model }), message: `No answer within ${services.config.firstByteTimeoutMs} ms.` }
+          ? { kind: "timeout", keyId: key.id, ...(model !== null && { model }), message: `No answer within ${timeoutMs} ms.` }
           : {
               kind: "upstream-error",
               keyId: key.id,
@@ -279,7 +260,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
       );
       const message =
         error instanceof Timeout
-          ? errorResponse(style, 504, `The Gemini API did not answer within ${services.config.firstByteTimeoutMs} ms.`, {
+          ? errorResponse(style, 504, `The Gemini API did not answer within ${timeoutMs} ms.`, {
               code: "upstream_timeout",
             })
           : errorResponse(

@@ -3,9 +3,9 @@ import type { StreamRuntime } from "./stream-runtime";
 
 // A large request body is not read into memory unless it must be. Reading 15 MB into
 // one buffer to replay it cost about as much CPU as the Workers Free plan grants a
-// whole request; moving it through one tee() costs next to nothing. The first attempt
-// sends one branch as it is (Workers keep the request's length on it, so the upload has
-// its Content-Length). The other branch is read only as far as its start, where the
+// whole request; moving it through one tee() costs a few ms. The first attempt sends
+// one branch as it is (Workers keep the request's length on it, so the upload has its
+// Content-Length; outgoing-body.ts says why it is not piped). The other branch is read only as far as its start, where the
 // model and resource names are looked for, and its rest stays unread, as the copy for
 // a retry: only a retry on another key (a 429, even after the key took the body whole)
 // reads the body whole, natively, and sends those same bytes.
