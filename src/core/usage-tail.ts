@@ -32,16 +32,23 @@ export class UsageTail {
    * object (a broken stream) falls back to the one before, as the streaming scanner did.
    */
   get usage(): TokenUsage | null {
-    const tail = this.#tail;
-    let before = tail.byteLength;
-    for (let tries = 0; tries < MAX_TRIES; tries++) {
-      const at = Math.max(...MARKERS.map((bytes) => lastIndexOfBytes(tail, bytes, before)));
-      if (at < 0) return null;
-      const scanner = new UsageScanner();
-      scanner.push(tail.subarray(at));
-      if (scanner.usage !== null) return scanner.usage;
-      before = at - 1;
-    }
-    return null;
+    return lastUsage(this.#tail);
   }
+}
+
+/**
+ * The last complete usage object in `bytes` (a whole small answer, or the tail of a long
+ * one), found from the end without copying or decoding what precedes it.
+ */
+export function lastUsage(bytes: Uint8Array): TokenUsage | null {
+  let before = bytes.byteLength;
+  for (let tries = 0; tries < MAX_TRIES; tries++) {
+    const at = Math.max(...MARKERS.map((marked) => lastIndexOfBytes(bytes, marked, before)));
+    if (at < 0) return null;
+    const scanner = new UsageScanner();
+    scanner.push(bytes.subarray(at));
+    if (scanner.usage !== null) return scanner.usage;
+    before = at - 1;
+  }
+  return null;
 }

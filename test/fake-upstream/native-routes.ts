@@ -14,7 +14,7 @@ import { bareModelName } from "./model-name.ts";
 import { defaultChunkCount, defaultReplyText, embeddingFor, splitIntoChunks } from "./reply-content.ts";
 import { startOperation } from "./operation-routes.ts";
 import { referenceFault } from "./resource-refs.ts";
-import { sendError, sendJson } from "./respond.ts";
+import { sendCutJson, sendError, sendJson } from "./respond.ts";
 import { geminiSseEvent, jsonArrayPieces } from "./sse.ts";
 import { sendStream } from "./stream-writer.ts";
 import { promptText } from "./tokens.ts";
@@ -35,12 +35,10 @@ function answerAction(ex: Exchange, model: string, action: string, admitted: Adm
   const { body, shape, promptTokens } = admitted;
   const text = shape.text ?? defaultReplyText;
   switch (action) {
-    case "generateContent":
-      return sendJson(
-        ex,
-        200,
-        generateResponse({ text, replySoFar: text, final: true, model, promptTokens, responseId: newResponseId() }),
-      );
+    case "generateContent": {
+      const answer = generateResponse({ text, replySoFar: text, final: true, model, promptTokens, responseId: newResponseId() });
+      return shape.cutBody === undefined ? sendJson(ex, 200, answer) : sendCutJson(ex, answer, shape.cutBody);
+    }
     case "streamGenerateContent": {
       const responses = streamResponses(splitIntoChunks(text, shape.chunks ?? defaultChunkCount), model, promptTokens);
       const timing = { chunkDelayMs: shape.chunkDelayMs ?? 0, resetAfterChunks: shape.resetAfterChunks };

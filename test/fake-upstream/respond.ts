@@ -20,6 +20,26 @@ export function sendJson(ex: Exchange, status: number, body: unknown, headers: R
   markStatus(ex, status);
 }
 
+/**
+ * A JSON answer that breaks off: headers with the whole length, half the body, then no
+ * more until the client leaves ("stall") or a destroyed socket ("reset"). Google served
+ * (and counts) it, so it counts as a success in the log.
+ */
+export function sendCutJson(ex: Exchange, body: unknown, cut: "stall" | "reset"): void {
+  if (ex.res.destroyed || ex.res.headersSent) return;
+  const text = JSON.stringify(body);
+  ex.res.writeHead(200, { "content-type": JSON_TYPE, "content-length": Buffer.byteLength(text) });
+  markStatus(ex, 200);
+  // Written, then reset a moment later: the client has the headers and half the body by then.
+  ex.res.write(text.slice(0, Math.floor(text.length / 2)), () => {
+    if (cut !== "reset") return;
+    setTimeout(() => {
+      ex.entry.serverReset = true;
+      ex.res.destroy();
+    }, 50);
+  });
+}
+
 /** OpenAI-compatible routes wrap Google's envelope in a JSON array, as Google does. */
 export function sendError(ex: Exchange, reply: ErrorReply): void {
   sendJson(ex, reply.status, ex.entry.dialect === "openai" ? [reply.body] : reply.body, reply.headers);

@@ -80,6 +80,12 @@ export interface ModelShape {
   firstByteDelayMsByKey?: Record<string, number>;
   /** Destroy the socket after this many streamed chunks, before the stream ends cleanly. */
   resetAfterChunks?: number;
+  /**
+   * A generateContent answer (not streamed) sends its headers, with the full Content-Length,
+   * and half its body, then stops sending until the client leaves ("stall") or destroys
+   * the socket ("reset").
+   */
+  cutBody?: "stall" | "reset";
 }
 
 export type Dialect = "native" | "openai";

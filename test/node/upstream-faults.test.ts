@@ -136,6 +136,19 @@ describe("a stream that stalls mid-way (STREAM_IDLE_TIMEOUT_MS)", () => {
     });
   });
 
+  it("answers 504 in Gemini's style when a small answer (not streamed) stalls mid-body, and lets the upstream go", async () => {
+    const model = uniqueModel("stall-small");
+    upstream.setModel({ model, cutBody: "stall" });
+    const started = Date.now();
+    const response = await nativePost(model);
+    expect(response.status).toBe(504);
+    expect(await response.json()).toMatchObject({ error: { code: 504, status: "DEADLINE_EXCEEDED" } });
+    expect(Date.now() - started).toBeLessThan(IDLE_TIMEOUT_MS + 5_000);
+    await vi.waitFor(() => expect(upstream.log({ model }).requests[0]?.clientAborted).toBe(true));
+    // Served upstream, so not retried with another key.
+    expect(upstream.log({ model }).requests).toHaveLength(1);
+  });
+
   it("breaks off a JSON-array stream instead of leaving the client waiting", async () => {
     const model = uniqueModel("stall-array");
     upstream.setModel({ model, chunks: 3, chunkDelayMs: HANG_MS });

@@ -87,6 +87,31 @@ describe("upstream resets the connection mid-stream", () => {
   });
 });
 
+describe("upstream resets the connection in the middle of a small answer (not streamed)", () => {
+  // Small answers are read whole before the client gets them (small-answer.ts), so the
+  // client gets a clean error instead of a 200 with half a body.
+  it("answers 502 in Gemini's style, counts the request once and keeps the key usable", async () => {
+    const model = uniqueModel("reset-small");
+    await fake.model({ model, cutBody: "reset" });
+    const response = await generate(model);
+    expect(response.status).toBe(502);
+    expect(await response.json()).toMatchObject({ error: { code: 502, status: "UNAVAILABLE" } });
+    const log = await fake.log(model);
+    expect(log.requests).toHaveLength(1);
+    expect(log.requests[0]?.serverReset).toBe(true);
+    await expectUsageMatchesUpstream(model);
+    await expectNoMarks(model);
+  });
+
+  it("an answer that arrives whole goes to the client as it came, counted once", async () => {
+    const model = uniqueModel("whole-small");
+    const response = await generate(model);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toHaveProperty("usageMetadata");
+    await expectUsageMatchesUpstream(model);
+  });
+});
+
 describe("client disconnects mid-stream", () => {
   it("cancels the upstream request and still counts the request once", async () => {
     const model = uniqueModel("client-gone");

@@ -1,6 +1,6 @@
 import type { ApiStyle } from "../api-style";
 import { errorBody, errorResponse } from "../error-response";
-import type { AcquireRequest, AttemptFailure, Lease } from "../key-pool";
+import type { AcquireRequest, AttemptFailure, Lease, UsageReport } from "../key-pool";
 import type { PoolKey } from "../key-ring";
 import type { Route } from "../route";
 import type { ProxyServices } from "../services";
@@ -14,6 +14,7 @@ import { KeyManagerUnavailable, keyManagerUnavailableResponse } from "./guarded-
 import { meteredBody } from "./metered-body";
 import { declaredLength } from "./declared-length";
 import { outgoingBody } from "./outgoing-body";
+import { isSmallAnswer, readSmallAnswer } from "./small-answer";
 import { ReplayableBody } from "./replayable-body";
 import { noKeyResponse, ownerQuotaResponse, subrequestLimitResponse } from "./no-key-response";
 import { standardStreams } from "./stream-runtime";
@@ -94,12 +95,18 @@ function redactedResponse(status: number, headers: Headers, body: string, servic
   return new Response(services.keyRing.redact(body), { status, headers: clientHeaders(headers, services.keyRing.redact) });
 }
 
+type Interruption = "stalled" | "reset";
+
+/** What the client is told when an answer broke off after it had started: status and message. */
+function interruption(cause: Interruption): [number, string] {
+  return cause === "stalled"
+    ? [504, "The Gemini API stopped sending in the middle of its answer."]
+    : [502, "The connection to the Gemini API broke in the middle of its answer."];
+}
+
 /** An SSE error event in the caller's style, for a stream that broke after it started. */
-function sseErrorEvent(style: ApiStyle, cause: "stalled" | "reset"): Uint8Array {
-  const [status, message] =
-    cause === "stalled"
-      ? [504, "The Gemini API stopped sending in the middle of the stream."]
-      : [502, "The connection to the Gemini API broke in the middle of the stream."];
+function sseErrorEvent(style: ApiStyle, cause: Interruption): Uint8Array {
+  const [status, message] = interruption(cause);
   return new TextEncoder().encode(`data: ${JSON.stringify(errorBody(style, status, message, "stream_interrupted"))}\n\n`);
 }
 
@@ -114,23 +121,43 @@ function follow(client: AbortSignal, attempt: AbortController): void {
   else client.addEventListener("abort", () => attempt.abort(client.reason), { once: true });
 }
 
+/** A served request as the pool counts it; without usage (a body that broke off) its tokens are unknown. */
+function usageReport(keyId: string, model: string, sentAt: number, usage: TokenUsage | null): UsageReport {
+  return { keyId, model, promptTokens: usage?.promptTokens ?? 0, outputTokens: usage?.outputTokens ?? 0, at: Date.now(), sentAt };
+}
+
+/**
+ * The client's answer to a success, counted with its tokens once its body has ended. A
+ * small answer that is not streamed is read whole (small-answer.ts); if it breaks off
+ * before its end, the client gets an error in its style instead of a cut body.
+ */
+async function answered(upstream: Response, headers: Headers, attempt: AbortController, key: PoolKey, model: string | null, sentAt: number, style: ApiStyle, services: ProxyServices): Promise<Response> {
+  // A declared length is the body's only while it is not re-encoded on the way.
+  const declared = upstream.headers.has("content-encoding") ? undefined : declaredLength(upstream.headers);
+  if (upstream.body === null || !isSmallAnswer(upstream, declared)) {
+    return new Response(metered(upstream, declared, key, model, sentAt, style, services), { status: upstream.status, headers });
+  }
+  const small = await readSmallAnswer(upstream, services.config.streamIdleTimeoutMs, () => attempt.abort());
+  // Served upstream whether or not it arrived whole: Google counts it, and so does the pool.
+  if (model !== null) services.waitUntil(services.pool.recordUsage([usageReport(key.id, model, sentAt, "bytes" in small ? small.usage : null)]));
+  if ("bytes" in small) return new Response(small.bytes, { status: upstream.status, headers });
+  const [status, message] = interruption(small.failed);
+  return errorResponse(style, status, message, { code: "stream_interrupted" });
+}
+
 /** Streams a successful body through and counts it, with its tokens, once it has ended. */
-function metered(upstream: Response, key: PoolKey, model: string | null, sentAt: number, style: ApiStyle, services: ProxyServices) {
+function metered(upstream: Response, declared: number | undefined, key: PoolKey, model: string | null, sentAt: number, style: ApiStyle, services: ProxyServices) {
   if (upstream.body === null) return null;
   let ended: (usage: TokenUsage | null) => void = () => undefined;
   if (model !== null) {
     // Registered now, while the request is surely alive; settled when the body ends.
     services.waitUntil(
       new Promise<TokenUsage | null>((resolve) => (ended = resolve)).then((usage) =>
-        services.pool.recordUsage([
-          { keyId: key.id, model, promptTokens: usage?.promptTokens ?? 0, outputTokens: usage?.outputTokens ?? 0, at: Date.now(), sentAt },
-        ]),
+        services.pool.recordUsage([usageReport(key.id, model, sentAt, usage)]),
       ),
     );
   }
   const isEventStream = upstream.headers.get("content-type")?.includes("text/event-stream") ?? false;
-  // A declared length is the body's only while it is not re-encoded on the way.
-  const declared = upstream.headers.has("content-encoding") ? undefined : declaredLength(upstream.headers);
   return meteredBody(upstream.body, {
     ...(declared !== undefined && declared > 0 && { length: declared }),
     idleTimeoutMs: services.config.streamIdleTimeoutMs,
@@ -283,7 +310,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
           ? await claimResources({ ...claim, route, url, signsUploads: request.sessionUrlOnly !== true })
           : await claimOpenAIResources({ ...claim, route });
       if (read !== null) return finish(read);
-      return finish(new Response(metered(upstream, key, model, sentAt, style, services), { status: upstream.status, headers }));
+      return finish(await answered(upstream, headers, attempt, key, model, sentAt, style, services));
     }
 
     const text = await upstream.text();
