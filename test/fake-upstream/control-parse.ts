@@ -140,6 +140,7 @@ export function parseModelShape(value: unknown): ModelShape {
     firstByteDelayMsByKey: delaysByKey(body.firstByteDelayMsByKey),
     resetAfterChunks: optionalNumber(body, "resetAfterChunks"),
     cutBody: body.cutBody === "stall" || body.cutBody === "reset" ? body.cutBody : undefined,
+    chunked: body.chunked === true ? true : undefined,
   });
 }
 

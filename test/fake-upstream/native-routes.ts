@@ -14,7 +14,7 @@ import { bareModelName } from "./model-name.ts";
 import { defaultChunkCount, defaultReplyText, embeddingFor, splitIntoChunks } from "./reply-content.ts";
 import { startOperation } from "./operation-routes.ts";
 import { referenceFault } from "./resource-refs.ts";
-import { sendCutJson, sendError, sendJson } from "./respond.ts";
+import { sendChunkedJson, sendCutJson, sendError, sendJson } from "./respond.ts";
 import { geminiSseEvent, jsonArrayPieces } from "./sse.ts";
 import { sendStream } from "./stream-writer.ts";
 import { promptText } from "./tokens.ts";
@@ -37,7 +37,8 @@ function answerAction(ex: Exchange, model: string, action: string, admitted: Adm
   switch (action) {
     case "generateContent": {
       const answer = generateResponse({ text, replySoFar: text, final: true, model, promptTokens, responseId: newResponseId() });
-      return shape.cutBody === undefined ? sendJson(ex, 200, answer) : sendCutJson(ex, answer, shape.cutBody);
+      if (shape.cutBody !== undefined) return sendCutJson(ex, answer, shape.cutBody);
+      return shape.chunked === true ? sendChunkedJson(ex, answer) : sendJson(ex, 200, answer);
     }
     case "streamGenerateContent": {
       const responses = streamResponses(splitIntoChunks(text, shape.chunks ?? defaultChunkCount), model, promptTokens);

@@ -40,6 +40,16 @@ export function sendCutJson(ex: Exchange, body: unknown, cut: "stall" | "reset")
   });
 }
 
+/** A whole JSON answer without a Content-Length: its first half, then a moment later the rest. */
+export function sendChunkedJson(ex: Exchange, body: unknown): void {
+  if (ex.res.destroyed || ex.res.headersSent) return;
+  const text = JSON.stringify(body);
+  ex.res.writeHead(200, { "content-type": JSON_TYPE });
+  markStatus(ex, 200);
+  const half = Math.floor(text.length / 2);
+  ex.res.write(text.slice(0, half), () => setTimeout(() => ex.res.end(text.slice(half)), 20));
+}
+
 /** OpenAI-compatible routes wrap Google's envelope in a JSON array, as Google does. */
 export function sendError(ex: Exchange, reply: ErrorReply): void {
   sendJson(ex, reply.status, ex.entry.dialect === "openai" ? [reply.body] : reply.body, reply.headers);

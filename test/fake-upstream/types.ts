@@ -86,6 +86,11 @@ export interface ModelShape {
    * the socket ("reset").
    */
   cutBody?: "stall" | "reset";
+  /**
+   * A generateContent answer (not streamed) sent without a Content-Length, in two writes a
+   * moment apart (chunked), as an answer compressed on the way reaches a client that decodes it.
+   */
+  chunked?: boolean;
 }
 
 export type Dialect = "native" | "openai";

@@ -149,6 +149,17 @@ describe("a stream that stalls mid-way (STREAM_IDLE_TIMEOUT_MS)", () => {
     expect(upstream.log({ model }).requests).toHaveLength(1);
   });
 
+  it("passes on a large answer sent without a Content-Length whole, its start first, and counts it", async () => {
+    const model = uniqueModel("chunked-large");
+    const text = "Long answer text. ".repeat(8_000);
+    upstream.setModel({ model, chunked: true, text });
+    const response = await nativePost(model);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { candidates: { content: { parts: { text: string }[] } }[] };
+    expect(body.candidates[0]?.content.parts[0]?.text).toBe(text);
+    expect(upstream.log({ model }).requests).toHaveLength(1);
+  });
+
   it("breaks off a JSON-array stream instead of leaving the client waiting", async () => {
     const model = uniqueModel("stall-array");
     upstream.setModel({ model, chunks: 3, chunkDelayMs: HANG_MS });

@@ -112,6 +112,31 @@ describe("upstream resets the connection in the middle of a small answer (not st
   });
 });
 
+describe("an answer (not streamed) sent without a Content-Length", () => {
+  // Chunked, as an answer compressed on the way arrives: read as far as one byte past the
+  // small bound, then answered whole, or its start sent first and the rest streamed.
+  it("a small one goes to the client whole, counted once with its tokens", async () => {
+    const model = uniqueModel("chunked-small");
+    await fake.model({ model, chunked: true });
+    const response = await generate(model);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toHaveProperty("usageMetadata");
+    await expectUsageMatchesUpstream(model);
+  });
+
+  it("a large one goes through byte for byte, its start first, counted once with its tokens", async () => {
+    const model = uniqueModel("chunked-large");
+    const text = "Long answer text. ".repeat(8_000);
+    await fake.model({ model, chunked: true, text });
+    const response = await generate(model);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { candidates: { content: { parts: { text: string }[] } }[]; usageMetadata: unknown };
+    expect(body.candidates[0]?.content.parts[0]?.text).toBe(text);
+    expect(body.usageMetadata).toBeDefined();
+    await expectUsageMatchesUpstream(model);
+  });
+});
+
 describe("client disconnects mid-stream", () => {
   it("cancels the upstream request and still counts the request once", async () => {
     const model = uniqueModel("client-gone");

@@ -14,7 +14,7 @@ import { KeyManagerUnavailable, keyManagerUnavailableResponse } from "./guarded-
 import { meteredBody } from "./metered-body";
 import { declaredLength } from "./declared-length";
 import { outgoingBody } from "./outgoing-body";
-import { isSmallAnswer, readSmallAnswer } from "./small-answer";
+import { answerReading, readSmallAnswer } from "./small-answer";
 import { ReplayableBody } from "./replayable-body";
 import { noKeyResponse, ownerQuotaResponse, subrequestLimitResponse } from "./no-key-response";
 import { standardStreams } from "./stream-runtime";
@@ -131,13 +131,19 @@ function usageReport(keyId: string, model: string, sentAt: number, usage: TokenU
  * small answer that is not streamed is read whole (small-answer.ts); if it breaks off
  * before its end, the client gets an error in its style instead of a cut body.
  */
-async function answered(upstream: Response, headers: Headers, attempt: AbortController, key: PoolKey, model: string | null, sentAt: number, style: ApiStyle, services: ProxyServices): Promise<Response> {
+async function answered(upstream: Response, headers: Headers, attempt: AbortController, key: PoolKey, route: Route, model: string | null, sentAt: number, services: ProxyServices): Promise<Response> {
+  const { style } = route;
   // A declared length is the body's only while it is not re-encoded on the way.
   const declared = upstream.headers.has("content-encoding") ? undefined : declaredLength(upstream.headers);
-  if (upstream.body === null || !isSmallAnswer(upstream, declared)) {
-    return new Response(metered(upstream, declared, key, model, sentAt, style, services), { status: upstream.status, headers });
-  }
-  const small = await readSmallAnswer(upstream, services.config.streamIdleTimeoutMs, () => attempt.abort());
+  const streamed = route.style === "gemini" && (route.action?.toLowerCase().includes("stream") ?? false);
+  const reading = answerReading(upstream, declared, streamed);
+  const streams = services.streams ?? standardStreams;
+  const meter = (body: ReadableStream<Uint8Array>, prefix?: Uint8Array) =>
+    new Response(metered(upstream, body, declared, prefix, key, model, sentAt, style, services), { status: upstream.status, headers });
+  if (upstream.body === null) return new Response(null, { status: upstream.status, headers });
+  if (reading === "stream") return meter(upstream.body);
+  const small = await readSmallAnswer(upstream, upstream.body, reading, services.config.streamIdleTimeoutMs, () => attempt.abort(), streams);
+  if ("start" in small) return meter(small.rest, small.start);
   // Served upstream whether or not it arrived whole: Google counts it, and so does the pool.
   if (model !== null) services.waitUntil(services.pool.recordUsage([usageReport(key.id, model, sentAt, "bytes" in small ? small.usage : null)]));
   if ("bytes" in small) return new Response(small.bytes, { status: upstream.status, headers });
@@ -145,9 +151,21 @@ async function answered(upstream: Response, headers: Headers, attempt: AbortCont
   return errorResponse(style, status, message, { code: "stream_interrupted" });
 }
 
-/** Streams a successful body through and counts it, with its tokens, once it has ended. */
-function metered(upstream: Response, declared: number | undefined, key: PoolKey, model: string | null, sentAt: number, style: ApiStyle, services: ProxyServices) {
-  if (upstream.body === null) return null;
+/**
+ * Streams a successful body through and counts it, with its tokens, once it has ended.
+ * `prefix`: the body's start, already read (an answer of undeclared length that was not small).
+ */
+function metered(
+  upstream: Response,
+  body: ReadableStream<Uint8Array>,
+  declared: number | undefined,
+  prefix: Uint8Array | undefined,
+  key: PoolKey,
+  model: string | null,
+  sentAt: number,
+  style: ApiStyle,
+  services: ProxyServices,
+) {
   let ended: (usage: TokenUsage | null) => void = () => undefined;
   if (model !== null) {
     // Registered now, while the request is surely alive; settled when the body ends.
@@ -158,8 +176,9 @@ function metered(upstream: Response, declared: number | undefined, key: PoolKey,
     );
   }
   const isEventStream = upstream.headers.get("content-type")?.includes("text/event-stream") ?? false;
-  return meteredBody(upstream.body, {
+  return meteredBody(body, {
     ...(declared !== undefined && declared > 0 && { length: declared }),
+    ...(prefix !== undefined && { prefix }),
     idleTimeoutMs: services.config.streamIdleTimeoutMs,
     onEnd: (usage) => ended(usage),
     failureTail: (cause) => (isEventStream ? sseErrorEvent(style, cause) : null),
@@ -310,7 +329,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
           ? await claimResources({ ...claim, route, url, signsUploads: request.sessionUrlOnly !== true })
           : await claimOpenAIResources({ ...claim, route });
       if (read !== null) return finish(read);
-      return finish(await answered(upstream, headers, attempt, key, model, sentAt, style, services));
+      return finish(await answered(upstream, headers, attempt, key, route, model, sentAt, services));
     }
 
     const text = await upstream.text();

@@ -20,6 +20,8 @@ export interface MeterOptions {
    * the end, and its buffer is no larger than the body.
    */
   length?: number;
+  /** The body's start, already read from it: the client gets it first, and it is counted. */
+  prefix?: Uint8Array;
 }
 
 /** Between reads the counting branch rests, and the runtime buffers what arrives for it. */
@@ -37,6 +39,16 @@ function restMs(received: number, elapsedMs: number): number {
   const perMs = received / Math.max(1, elapsedMs);
   const byMemory = perMs > 0 ? MAX_BUFFERED_BYTES / perMs : MAX_REST_MS;
   return Math.max(MIN_REST_MS, Math.min(MAX_REST_MS, elapsedMs / 8, byMemory));
+}
+
+/** Writes `bytes` through a writable that is then piped into: the lock is released either way. */
+async function writeFirst(writable: WritableStream<Uint8Array>, bytes: Uint8Array): Promise<void> {
+  const writer = writable.getWriter();
+  try {
+    await writer.write(bytes);
+  } finally {
+    writer.releaseLock();
+  }
 }
 
 /**
@@ -67,8 +79,9 @@ export function meteredBody(body: ReadableStream<Uint8Array>, options: MeterOpti
   // for its cancel before it rejects, so a stall would wait for the counting branch, which
   // is cancelled only below: the stream would hang until the upstream ended by itself.
   // (Workers' native tee settles at once; Node's follows the Streams standard.)
-  void toClient
-    .pipeTo(writable, { preventClose: true, preventAbort: true, preventCancel: true, signal: stopPipe.signal })
+  const pipe = { preventClose: true, preventAbort: true, preventCancel: true, signal: stopPipe.signal };
+  const { prefix } = options;
+  void (prefix === undefined ? toClient.pipeTo(writable, pipe) : writeFirst(writable, prefix).then(() => toClient.pipeTo(writable, pipe)))
     .then(
       () => writable.close(),
       async (error: unknown) => {
@@ -87,6 +100,7 @@ export function meteredBody(body: ReadableStream<Uint8Array>, options: MeterOpti
 
   void (async () => {
     const usage = new UsageTail();
+    if (prefix !== undefined) usage.push(prefix);
     const started = Date.now();
     let received = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;

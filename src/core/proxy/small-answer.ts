@@ -1,5 +1,6 @@
 import type { TokenUsage } from "../usage-scanner";
 import { lastUsage } from "../usage-tail";
+import type { StreamRuntime } from "./stream-runtime";
 
 // A small answer that is not streamed (a generateContent, an embedding, a model list) is
 // most of what a proxy serves. Metering it like a stream (tee, native pipe, BYOB reads,
@@ -7,29 +8,48 @@ import { lastUsage } from "../usage-tail";
 // `wrangler dev`, about half of it. An answer whose declared length is this small is read
 // whole instead, with one timer, and answered with its bytes: it is in memory for a
 // moment either way (the runtime buffers that much in flight), and nothing grows with a
-// stream's length.
+// stream's length. An answer whose length is not declared (sent chunked, or compressed
+// on the way and decoded by the runtime) is read as far as one byte past the bound, in
+// one native read: if it ended by then it is small; if not, what was read goes first
+// and the rest is metered as a stream.
 
-/** The largest declared length read whole; larger or undeclared bodies are metered as streams. */
+/** The largest answer read whole; a larger one is metered as a stream. */
 export const SMALL_ANSWER_BYTES = 64 * 1024;
 
 export type SmallAnswer =
-  | { bytes: ArrayBuffer; usage: TokenUsage | null }
+  | { bytes: Uint8Array; usage: TokenUsage | null }
   /** The body stalled (no end within the idle timeout) or broke before its end. */
-  | { failed: "stalled" | "reset" };
+  | { failed: "stalled" | "reset" }
+  /** An undeclared length that turned out larger than the bound: its start, and the rest still to read. */
+  | { start: Uint8Array; rest: ReadableStream<Uint8Array> };
 
-/** Whether an answer is read whole: a declared length within the bound, and not an event stream. */
-export function isSmallAnswer(upstream: Response, declared: number | undefined): boolean {
-  if (declared === undefined || declared > SMALL_ANSWER_BYTES) return false;
-  return !(upstream.headers.get("content-type")?.includes("text/event-stream") ?? false);
+/**
+ * How a success's body is passed on: read whole (a declared small length), read whole if
+ * it turns out small (no declared length), or metered as a stream (an event stream, a
+ * stream of another form such as streamGenerateContent's JSON array, which must reach the
+ * client as it comes, and a declared large length).
+ */
+export function answerReading(upstream: Response, declared: number | undefined, streamed: boolean): "whole" | "start" | "stream" {
+  if (streamed || (upstream.headers.get("content-type")?.includes("text/event-stream") ?? false)) return "stream";
+  if (declared === undefined) return "start";
+  return declared <= SMALL_ANSWER_BYTES ? "whole" : "stream";
 }
 
 /**
- * Reads a small body whole within `idleTimeoutMs` (the longest a stream may stay silent:
- * such a body arrives at once, so the whole read gets that long). A stall calls `stop`,
- * which aborts the attempt and with it the upstream request; so does a client that
- * leaves, through the attempt's signal, and the read then ends as "reset".
+ * Reads a small body (`body`, the upstream's) whole within `idleTimeoutMs` (the longest a stream may stay silent:
+ * such a body arrives at once, so the whole read gets that long); with `reading` "start",
+ * at most one byte past the bound. A stall calls `stop`, which aborts the attempt and
+ * with it the upstream request; so does a client that leaves, through the attempt's
+ * signal, and the read then ends as "reset".
  */
-export async function readSmallAnswer(upstream: Response, idleTimeoutMs: number, stop: () => void): Promise<SmallAnswer> {
+export async function readSmallAnswer(
+  upstream: Response,
+  body: ReadableStream<Uint8Array>,
+  reading: "whole" | "start",
+  idleTimeoutMs: number,
+  stop: () => void,
+  streams: StreamRuntime,
+): Promise<SmallAnswer> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const stalled = new Promise<"stalled">((resolve) => {
     timer = setTimeout(() => {
@@ -37,10 +57,12 @@ export async function readSmallAnswer(upstream: Response, idleTimeoutMs: number,
       resolve("stalled");
     }, idleTimeoutMs);
   });
+  const read = reading === "whole" ? upstream.arrayBuffer().then((whole) => new Uint8Array(whole)) : streams.readStart(body, SMALL_ANSWER_BYTES + 1);
   try {
-    const bytes = await Promise.race([upstream.arrayBuffer(), stalled]);
+    const bytes = await Promise.race([read, stalled]);
     if (bytes === "stalled") return { failed: "stalled" };
-    return { bytes, usage: lastUsage(new Uint8Array(bytes)) };
+    if (bytes.byteLength > SMALL_ANSWER_BYTES) return { start: bytes, rest: body };
+    return { bytes, usage: lastUsage(bytes) };
   } catch {
     return { failed: "reset" };
   } finally {
