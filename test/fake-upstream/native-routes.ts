@@ -37,7 +37,7 @@ function answerAction(ex: Exchange, model: string, action: string, admitted: Adm
   switch (action) {
     case "generateContent": {
       const answer = generateResponse({ text, replySoFar: text, final: true, model, promptTokens, responseId: newResponseId() });
-      return shape.cutBody === undefined ? sendJson(ex, 200, answer) : sendCutJson(ex, answer, shape.cutBody);
+      return shape.cutBody === undefined ? sendJson(ex, 200, answer) : sendCutJson(ex, answer, shape.cutBody, shape.chunkDelayMs ?? 0);
     }
     case "streamGenerateContent": {
       const responses = streamResponses(splitIntoChunks(text, shape.chunks ?? defaultChunkCount), model, promptTokens);
