@@ -39,3 +39,40 @@ describe("break11: OpenAI model named after the searched start", () => {
     expect({ real: counted.includes(model), decoy: counted.includes(decoy) }).toEqual({ real: true, decoy: false });
   });
 });
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+describe("break11: bodies at the searched start's edge, retried after a 429", () => {
+  for (const delta of [-1, 0, 1, 2]) {
+    it(`a body of 64 KiB ${delta >= 0 ? "+" : ""}${delta} bytes reaches every key byte for byte, with its length`, async () => {
+      const model = uniqueModel(`edge${delta}`);
+      const { poolKeys } = await import("./support");
+      const [free, ...spent] = [...poolKeys].reverse();
+      for (const key of spent) await fake.quota({ key, model, perDay: 0 });
+      const skeleton = (data: string): string =>
+        JSON.stringify({ contents: [{ role: "user", parts: [{ inlineData: { mimeType: "image/png", data } }, { text: "Describe it." }] }] });
+      const target = SEARCHED_START_BYTES + delta;
+      const body = skeleton("A".repeat(target - skeleton("").length));
+      const bytes = new TextEncoder().encode(body);
+      expect(bytes.byteLength).toBe(target);
+      const response = await callProxy(`/v1beta/models/${model}:generateContent`, {
+        method: "POST",
+        body,
+        headers: { "x-goog-api-key": proxyToken, "content-type": "application/json", "content-length": String(target) },
+      });
+      expect(response.status).toBe(200);
+      await response.text();
+      const requests = (await fake.log(model)).requests;
+      expect(requests.length).toBeGreaterThan(1);
+      expect(free).toBeDefined();
+      const hash = await sha256(bytes);
+      for (const request of requests) {
+        expect(request.bodySha256).toBe(hash);
+        expect(request.headers["content-length"]).toBe(String(target));
+      }
+    });
+  }
+});
