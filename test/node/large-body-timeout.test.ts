@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream/index.ts";
 import { startProxy, type RunningProxy } from "../setup/start-proxy.ts";
-import { poolKeys, proxyToken } from "../setup/test-keys.ts";
+import { leakedKeyFragments, poolKeys, proxyToken } from "../setup/test-keys.ts";
 
 // A body over 64 KiB goes upstream as a tee() branch, without a pipe that would tell when
 // its upload ended (src/core/proxy/outgoing-body.ts): its attempt waits UPSTREAM_TIMEOUT_MS
@@ -138,5 +138,6 @@ describe("break11: a large upload slower than 64 KiB/s, or abandoned half-way", 
     expect(requests.length).toBeLessThanOrEqual(1);
     expect(printed).not.toMatch(/\n\s+at .+:\d+:\d+/);
     expect(printed).not.toMatch(/"status":\s*500/);
+    expect(leakedKeyFragments(printed)).toEqual([]);
   });
 });

@@ -149,6 +149,18 @@ describe("a stream that stalls mid-way (STREAM_IDLE_TIMEOUT_MS)", () => {
     expect(upstream.log({ model }).requests).toHaveLength(1);
   });
 
+  it("break11: answers a stalled small OpenAI-style answer with a 504 in OpenAI's style, once, and lets the upstream go", async () => {
+    const model = uniqueModel("stall-small-chat");
+    upstream.setModel({ model, cutBody: "stall" });
+    const response = await chat(model);
+    expect(response.status).toBe(504);
+    const answer = (await response.json()) as unknown;
+    expect(Array.isArray(answer)).toBe(false);
+    expect(answer).toMatchObject({ error: { code: "stream_interrupted", type: expect.any(String) } });
+    await vi.waitFor(() => expect(upstream.log({ model }).requests[0]?.clientAborted).toBe(true));
+    expect(upstream.log({ model }).requests).toHaveLength(1);
+  });
+
   // break11 finding 3 (work-break): FAILS today. A small answer is read whole within ONE
   // idle window (small-answer.ts), so a body that keeps arriving, never silent for longer than
   // STREAM_IDLE_TIMEOUT_MS, is cut as "stalled" once its whole transfer takes longer than that.
