@@ -161,6 +161,29 @@ describe("a stream that stalls mid-way (STREAM_IDLE_TIMEOUT_MS)", () => {
     expect(upstream.log({ model }).requests).toHaveLength(1);
   });
 
+  // break11 finding 5 (work-break): FAILS under `wrangler dev` (project node), passes on the Node
+  // server: workerd does not abort request.signal when the client leaves, and a small answer has no
+  // response body yet whose cancel would reach the upstream; only the idle timer lets it go.
+  (inject("proxyRuntime") === "workers" ? it.fails : it)("break11: a client that leaves while a small answer is being read cancels the upstream, and the request is counted once", async () => {
+    const model = uniqueModel("small-client-gone");
+    upstream.setModel({ model, cutBody: "stall" });
+    const client = new AbortController();
+    const pending = nativePost(model, "generateContent", { signal: client.signal }).catch(() => null);
+    await vi.waitFor(() => expect(upstream.log({ model }).requests).toHaveLength(1));
+    client.abort();
+    await pending;
+    await vi.waitFor(() => expect(upstream.log({ model }).requests[0]?.clientAborted).toBe(true), { timeout: 5_000 });
+    // Let go because the client left, not by the idle timeout (800 ms after the headers).
+    const [request] = upstream.log({ model }).requests;
+    expect((request?.endedAt ?? Infinity) - (request?.at ?? 0)).toBeLessThan(IDLE_TIMEOUT_MS - 100);
+    const counted = async (): Promise<number> => {
+      const response = await fetch(`${proxy.origin}/api/stats`, { headers: { authorization: `Bearer ${proxyToken}` } });
+      const snapshot = (await response.json()) as StatsSnapshot;
+      return snapshot.keys.reduce((sum, key) => sum + (key.models[model]?.requests ?? 0), 0);
+    };
+    await vi.waitFor(async () => expect(await counted()).toBe(1), { timeout: 5_000 });
+  });
+
   // break11 finding 3 (work-break): FAILS today. A small answer is read whole within ONE
   // idle window (small-answer.ts), so a body that keeps arriving, never silent for longer than
   // STREAM_IDLE_TIMEOUT_MS, is cut as "stalled" once its whole transfer takes longer than that.
