@@ -13,7 +13,7 @@ import { bareModelName } from "./model-name.ts";
 import { chatCompletion, chatCompletionChunks, embeddingList, openAiModel } from "./openai-payloads.ts";
 import { defaultChunkCount, defaultReplyText, embeddingFor, tinyPngBase64 } from "./reply-content.ts";
 import { splitIntoChunks } from "./reply-content.ts";
-import { sendError, sendJson } from "./respond.ts";
+import { sendCutJson, sendError, sendJson } from "./respond.ts";
 import { openAiDoneEvent, openAiSseEvent } from "./sse.ts";
 import { sendStream } from "./stream-writer.ts";
 import { parseJson } from "./http-io.ts";
@@ -87,7 +87,10 @@ export async function handleOpenAi(ex: Exchange): Promise<void> {
     case "images":
       return sendJson(ex, 200, { created: Math.floor(Date.now() / 1000), data: [{ b64_json: tinyPngBase64 }] });
     case "chat": {
-      if (field(body, "stream") !== true) return sendJson(ex, 200, chatCompletion(name, text, promptTokens));
+      if (field(body, "stream") !== true) {
+        const answer = chatCompletion(name, text, promptTokens);
+        return shape.cutBody === undefined ? sendJson(ex, 200, answer) : sendCutJson(ex, answer, shape.cutBody, shape.chunkDelayMs ?? 0);
+      }
       const chunks = chatCompletionChunks(name, splitIntoChunks(text, shape.chunks ?? defaultChunkCount), promptTokens);
       return sendStream(ex, {
         contentType: "text/event-stream",
