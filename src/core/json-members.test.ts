@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { hasKey, stringMembers } from "./json-members";
+import { hasKey, stringMembers, topLevelString } from "./json-members";
 
 const encoder = new TextEncoder();
 const values = (json: string, name: string, maxHits = 16) => stringMembers(encoder.encode(json), name, maxHits).map((member) => member.value);
@@ -32,6 +32,31 @@ describe("stringMembers", () => {
   it("looks at a bounded number of keys however many a body holds", () => {
     const body = `[${Array.from({ length: 1000 }, (_, i) => `{"fileUri":"files/f${i}"}`).join(",")}]`;
     expect(values(body, "fileUri", 32)).toHaveLength(32);
+  });
+});
+
+describe("topLevelString", () => {
+  const topLevel = (json: string | Uint8Array) => topLevelString(typeof json === "string" ? encoder.encode(json) : json, "model", 16);
+
+  it("takes the top-level member, not one nested before it (a schema, an example)", () => {
+    const body = JSON.stringify({ response_format: { schema: { example: { model: "DECOY" } } }, messages: [{ content: '"model": "x" {[' }], model: "gemini-2.5-pro" });
+    expect(topLevel(body)).toBe("gemini-2.5-pro");
+  });
+
+  it("finds none in a body's start that names the model only nested, or not at all", () => {
+    const body = JSON.stringify({ messages: [{ content: [{ type: "text", text: "hi" }], tool: { model: "DECOY" } }], padding: "x".repeat(100), model: "real" });
+    expect(topLevel(encoder.encode(body).subarray(0, body.indexOf('"padding"')))).toBeNull();
+    expect(topLevel('{"messages":[]}')).toBeNull();
+    expect(topLevel('{"model":3}')).toBeNull();
+  });
+
+  it("agrees with JSON.parse on generated bodies", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.jsonValue(), fc.stringMatching(/^[a-z0-9.-]{1,40}$/), (before, nested, model) => {
+        const body = JSON.stringify({ before, nested: { model: JSON.stringify(nested) }, model });
+        expect(topLevel(body)).toBe(model);
+      }),
+    );
   });
 });
 

@@ -36,6 +36,42 @@ export function stringMembers(body: Uint8Array, name: string, maxHits: number): 
   return found;
 }
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPENERS = new Set([0x7b, 0x5b]); // { [
+const CLOSERS = new Set([0x7d, 0x5d]); // } ]
+
+/**
+ * The value of the string member called `name` of the body's top-level object: the one
+ * an API reads, where a member of that name nested deeper (a tool's schema, an example in
+ * a prompt) is not. One pass over the bytes before the last candidate, tracking strings
+ * and nesting; null when no candidate among the first `maxHits` is at the top level (the
+ * member is further on, not a string, or missing).
+ */
+export function topLevelString(body: Uint8Array, name: string, maxHits: number): string | null {
+  const members = stringMembers(body, name, maxHits);
+  let next = 0;
+  let depth = 0;
+  let inString = false;
+  for (let at = 0; at < body.length && next < members.length; at++) {
+    // A candidate stepped over (an escape's second byte) or inside a string is no key.
+    let member = members[next];
+    while (member !== undefined && member.at < at) member = members[++next];
+    if (member?.at === at) {
+      if (!inString && depth === 1) return member.value;
+      next++;
+    }
+    const byte = body[at];
+    if (inString) {
+      if (byte === BACKSLASH) at++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) inString = true;
+    else if (byte !== undefined && OPENERS.has(byte)) depth++;
+    else if (byte !== undefined && CLOSERS.has(byte)) depth--;
+  }
+  return null;
+}
+
 /** Places `"name"` may occur as a value rather than a key before the search gives up and says yes. */
 const MAX_NON_KEY_HITS = 64;
 

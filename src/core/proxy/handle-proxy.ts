@@ -1,7 +1,7 @@
 import type { ApiStyle } from "../api-style";
 import { isAcceptedToken, readClientCredential } from "../client-auth";
 import { errorResponse } from "../error-response";
-import { stringMembers } from "../json-members";
+import { stringMembers, topLevelString } from "../json-members";
 import { parseModelId } from "../model-name";
 import { handleLive, matchLivePath } from "../live/live-session";
 import { mergedList } from "../resources/merged-list";
@@ -63,7 +63,9 @@ function startSettles(route: Route, method: string, start: Uint8Array): boolean 
   if (mayNameResources(start)) return false;
   if (route.style === "gemini") return true;
   if (createsBatch(route, method)) return false;
-  return !route.modelInBody || singleModel(start) !== null;
+  // The one model named in the start must be the top-level one: a "model" nested in a
+  // schema or an example before a large image is not, and the real one may come after.
+  return !route.modelInBody || (singleModel(start) !== null && topLevelString(start, "model", MAX_MODEL_KEYS) !== null);
 }
 
 function checkedModel(raw: string): ModelLookup {
