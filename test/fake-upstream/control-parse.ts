@@ -139,7 +139,7 @@ export function parseModelShape(value: unknown): ModelShape {
     firstByteDelayMs: optionalNumber(body, "firstByteDelayMs"),
     firstByteDelayMsByKey: delaysByKey(body.firstByteDelayMsByKey),
     resetAfterChunks: optionalNumber(body, "resetAfterChunks"),
-    cutBody: body.cutBody === "stall" || body.cutBody === "reset" || body.cutBody === "trickle" ? body.cutBody : undefined,
+    cutBody: body.cutBody === "stall" || body.cutBody === "reset" ? body.cutBody : undefined,
     chunked: body.chunked === true ? true : undefined,
   });
 }

@@ -37,7 +37,7 @@ function answerAction(ex: Exchange, model: string, action: string, admitted: Adm
   switch (action) {
     case "generateContent": {
       const answer = generateResponse({ text, replySoFar: text, final: true, model, promptTokens, responseId: newResponseId() });
-      if (shape.cutBody !== undefined) return sendCutJson(ex, answer, shape.cutBody, shape.chunkDelayMs ?? 0);
+      if (shape.cutBody !== undefined) return sendCutJson(ex, answer, shape.cutBody);
       return shape.chunked === true ? sendChunkedJson(ex, answer) : sendJson(ex, 200, answer);
     }
     case "streamGenerateContent": {

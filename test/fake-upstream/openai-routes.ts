@@ -89,7 +89,7 @@ export async function handleOpenAi(ex: Exchange): Promise<void> {
     case "chat": {
       if (field(body, "stream") !== true) {
         const answer = chatCompletion(name, text, promptTokens);
-        return shape.cutBody === undefined ? sendJson(ex, 200, answer) : sendCutJson(ex, answer, shape.cutBody, shape.chunkDelayMs ?? 0);
+        return shape.cutBody === undefined ? sendJson(ex, 200, answer) : sendCutJson(ex, answer, shape.cutBody);
       }
       const chunks = chatCompletionChunks(name, splitIntoChunks(text, shape.chunks ?? defaultChunkCount), promptTokens);
       return sendStream(ex, {

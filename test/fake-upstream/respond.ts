@@ -25,12 +25,11 @@ export function sendJson(ex: Exchange, status: number, body: unknown, headers: R
  * more until the client leaves ("stall") or a destroyed socket ("reset"). Google served
  * (and counts) it, so it counts as a success in the log.
  */
-export function sendCutJson(ex: Exchange, body: unknown, cut: "stall" | "reset" | "trickle", gapMs = 0): void {
+export function sendCutJson(ex: Exchange, body: unknown, cut: "stall" | "reset"): void {
   if (ex.res.destroyed || ex.res.headersSent) return;
   const text = JSON.stringify(body);
   ex.res.writeHead(200, { "content-type": JSON_TYPE, "content-length": Buffer.byteLength(text) });
   markStatus(ex, 200);
-  if (cut === "trickle") return trickle(ex, text, gapMs);
   // Written, then reset a moment later: the client has the headers and half the body by then.
   ex.res.write(text.slice(0, Math.floor(text.length / 2)), () => {
     if (cut !== "reset") return;
@@ -49,18 +48,6 @@ export function sendChunkedJson(ex: Exchange, body: unknown): void {
   markStatus(ex, 200);
   const half = Math.floor(text.length / 2);
   ex.res.write(text.slice(0, half), () => setTimeout(() => ex.res.end(text.slice(half)), 20));
-}
-
-/** "trickle": the whole body in four pieces `gapMs` apart, never silent for longer than that. */
-function trickle(ex: Exchange, text: string, gapMs: number): void {
-  const size = Math.ceil(text.length / 4);
-  const write = (piece: number): void => {
-    if (ex.res.destroyed) return;
-    if (piece * size >= text.length) return void ex.res.end();
-    ex.res.write(text.slice(piece * size, (piece + 1) * size));
-    setTimeout(() => write(piece + 1), gapMs);
-  };
-  write(0);
 }
 
 /** OpenAI-compatible routes wrap Google's envelope in a JSON array, as Google does. */

@@ -83,9 +83,9 @@ export interface ModelShape {
   /**
    * A generateContent answer (not streamed) sends its headers, with the full Content-Length,
    * and half its body, then stops sending until the client leaves ("stall") or destroys
-   * the socket ("reset"); or sends all of it in four pieces chunkDelayMs apart ("trickle").
+   * the socket ("reset").
    */
-  cutBody?: "stall" | "reset" | "trickle";
+  cutBody?: "stall" | "reset";
   /**
    * A generateContent answer (not streamed) sent without a Content-Length, in two writes a
    * moment apart (chunked), as an answer compressed on the way reaches a client that decodes it.
