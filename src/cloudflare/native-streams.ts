@@ -17,4 +17,17 @@ export const workersStreams: StreamRuntime = {
     reader.releaseLock();
     return value ?? new Uint8Array(0);
   },
+  // Workers hold a request body to its Content-Length themselves: what fills the buffer is all of it.
+  async fill(stream, target, offset) {
+    if (offset >= target.byteLength) return target.subarray(0, offset);
+    const reader = stream.getReader({ mode: "byob" });
+    try {
+      // One native read into the caller's buffer, returning once it is full or the stream ended.
+      const { value } = await reader.readAtLeast(target.byteLength - offset, target.subarray(offset));
+      if (value === undefined) throw new TypeError("The body ended without an answer to the read.");
+      return new Uint8Array(value.buffer, 0, offset + value.byteLength);
+    } finally {
+      reader.releaseLock();
+    }
+  },
 };

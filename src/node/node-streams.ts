@@ -10,4 +10,5 @@ export const nodeStreams: StreamRuntime = {
   pieces: byobPieces,
   // A request body's start is read chunk by chunk: a few reads for 64 KiB.
   readStart: standardStreams.readStart,
+  fill: standardStreams.fill,
 };

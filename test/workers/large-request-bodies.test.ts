@@ -34,7 +34,7 @@ async function bytesOf(body: Uint8Array | ReadableStream<Uint8Array>): Promise<s
 describe("a replayable body", () => {
   it("gives every attempt the same bytes, searched only at its start, and all of them on demand", async () => {
     const text = `{"data":"${inlineData()}"}`;
-    const body = await ReplayableBody.of(new Response(text).body!, SEARCHED_START_BYTES, workersStreams);
+    const body = await ReplayableBody.of(new Response(text).body!, text.length, SEARCHED_START_BYTES, workersStreams);
     expect(body.start.byteLength).toBe(SEARCHED_START_BYTES);
     expect(body.complete).toBe(false);
     // The first attempt's branch as it is; then the body read whole, for every retry.
@@ -44,6 +44,14 @@ describe("a replayable body", () => {
     expect(body.complete).toBe(true);
     expect(await bytesOf(await body.next())).toBe(text);
     expect(new TextDecoder().decode(await body.whole())).toBe(text);
+  });
+
+  it("is read whole into a buffer of exactly its declared length", async () => {
+    const text = `{"data":"${inlineData()}"}`;
+    const exact = await ReplayableBody.of(new Response(text).body!, text.length, SEARCHED_START_BYTES, workersStreams);
+    const whole = await exact.whole();
+    expect(whole.buffer.byteLength).toBe(text.length);
+    expect(new TextDecoder().decode(whole)).toBe(text);
   });
 });
 

@@ -17,7 +17,7 @@ import { KeyManagerUnavailable, keyManagerUnavailableResponse } from "./guarded-
 import { BodyTooLarge } from "./read-body";
 import { ReplayableBody } from "./replayable-body";
 import { takeRequestBody } from "./request-body";
-import { standardStreams } from "./stream-runtime";
+import { LongerThanDeclared, standardStreams } from "./stream-runtime";
 
 type ModelLookup = { model: string | null } | { error: Response };
 
@@ -170,6 +170,9 @@ export async function handleProxy(request: Request, services: ProxyServices): Pr
       return errorResponse(style, 413, `The request body is larger than this proxy's limit of ${services.config.maxBodyBytes} bytes (MAX_BODY_BYTES).`, {
         code: "request_too_large",
       });
+    }
+    if (error instanceof LongerThanDeclared) {
+      return errorResponse(style, 400, "The request body is longer than its Content-Length header says.", { code: "invalid_content_length" });
     }
     if (error instanceof TooManyResources) return errorResponse(style, 400, error.message, { code: "too_many_resources" });
     if (error instanceof KeyManagerUnavailable) return keyManagerUnavailableResponse(style, error.message);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ReplayableBody } from "./replayable-body";
-import { standardStreams } from "./stream-runtime";
+import { LongerThanDeclared, standardStreams } from "./stream-runtime";
 
 // The standard-streams fallback (for runtimes without Workers' native streams): a body
 // that arrives in many small chunks is searched at its start and replayed byte for byte.
@@ -25,7 +25,7 @@ describe("a replayable body on standard streams", () => {
   const body = Array.from({ length: 5_000 }, (_, i) => `part ${i};`).join("");
 
   it("reads at least the start asked for, and every attempt gets the whole body", async () => {
-    const replayable = await ReplayableBody.of(chunked(body, 1_000), 4_096, standardStreams);
+    const replayable = await ReplayableBody.of(chunked(body, 1_000), body.length, 4_096, standardStreams);
     expect(replayable.start.byteLength).toBeGreaterThanOrEqual(4_096);
     expect(new TextDecoder().decode(replayable.start)).toBe(body.slice(0, replayable.start.byteLength));
     expect(await text(await replayable.next())).toBe(body);
@@ -34,8 +34,13 @@ describe("a replayable body on standard streams", () => {
   });
 
   it("reads a body shorter than the start whole", async () => {
-    const replayable = await ReplayableBody.of(chunked("short", 2), 4_096, standardStreams);
+    const replayable = await ReplayableBody.of(chunked("short", 2), 5, 4_096, standardStreams);
     expect(new TextDecoder().decode(replayable.start)).toBe("short");
     expect(new TextDecoder().decode(await replayable.whole())).toBe("short");
+  });
+
+  it("refuses a body longer than it declared when reading it whole, rather than cut it", async () => {
+    const replayable = await ReplayableBody.of(chunked(body, 1_000), body.length - 1, 4_096, standardStreams);
+    await expect(replayable.whole()).rejects.toThrow(LongerThanDeclared);
   });
 });

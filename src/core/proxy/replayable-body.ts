@@ -1,5 +1,4 @@
-import { concatBytes } from "../bytes";
-import type { StreamRuntime } from "./stream-runtime";
+import { LongerThanDeclared, type StreamRuntime } from "./stream-runtime";
 
 // A large request body is not read into memory unless it must be. Reading 15 MB into
 // one buffer to replay it cost about as much CPU as the Workers Free plan grants a
@@ -8,7 +7,8 @@ import type { StreamRuntime } from "./stream-runtime";
 // Content-Length; outgoing-body.ts says why it is not piped). The other branch is read only as far as its start, where the
 // model and resource names are looked for, and its rest stays unread, as the copy for
 // a retry: only a retry on another key (a 429, even after the key took the body whole)
-// reads the body whole, natively, and sends those same bytes.
+// reads the body whole, natively, into one buffer of its declared length, and sends those
+// same bytes: the body is held once, not once per copy a read and a join would make.
 
 export class ReplayableBody {
   /** The first attempt's branch, untouched until that attempt takes it. */
@@ -18,16 +18,22 @@ export class ReplayableBody {
   /** The unread rest after the start; null once the body was read whole. */
   #rest: ReadableStream<Uint8Array> | null;
 
-  private constructor(first: ReadableStream<Uint8Array>, start: Uint8Array, rest: ReadableStream<Uint8Array>) {
+  /** The length the body declared: the size of the one buffer a whole read fills. */
+  readonly #length: number;
+  readonly #streams: StreamRuntime;
+
+  private constructor(first: ReadableStream<Uint8Array>, start: Uint8Array, rest: ReadableStream<Uint8Array>, length: number, streams: StreamRuntime) {
     this.#first = first;
     this.#start = start;
     this.#rest = rest;
+    this.#length = length;
+    this.#streams = streams;
   }
 
-  /** Keeps a body replayable, having read its first `bytes` (or more). */
-  static async of(body: ReadableStream<Uint8Array>, bytes: number, streams: StreamRuntime): Promise<ReplayableBody> {
+  /** Keeps a body of declared `length` replayable, having read its first `bytes` (or more). */
+  static async of(body: ReadableStream<Uint8Array>, length: number, bytes: number, streams: StreamRuntime): Promise<ReplayableBody> {
     const [first, copy] = body.tee();
-    return new ReplayableBody(first, await streams.readStart(copy, bytes), copy);
+    return new ReplayableBody(first, await streams.readStart(copy, bytes), copy, length, streams);
   }
 
   /** The part read so far: the whole body after whole(). */
@@ -52,7 +58,7 @@ export class ReplayableBody {
   }
 
   /**
-   * Reads the body whole (its rest natively, in one call) and keeps it: for the rare
+   * Reads the body whole (its rest natively, in one call, into one buffer) and keeps it: for the rare
    * request whose start does not settle what the proxy must know about it.
    */
   async whole(): Promise<Uint8Array> {
@@ -62,11 +68,11 @@ export class ReplayableBody {
     const rest = this.#rest;
     if (rest === null) return this.#start;
     this.#rest = null;
-    // The rest has been read from (its start), and a Response takes no such stream as its
-    // body; a branch of it is a fresh stream.
-    const [unread, unused] = rest.tee();
-    void unused.cancel().catch(() => undefined);
-    this.#start = concatBytes(this.#start, new Uint8Array(await new Response(unread).arrayBuffer()));
+    const start = this.#start;
+    if (start.byteLength > this.#length) throw new LongerThanDeclared("The body is longer than its declared length.");
+    const whole = new Uint8Array(this.#length);
+    whole.set(start);
+    this.#start = await this.#streams.fill(rest, whole, start.byteLength);
     return this.#start;
   }
 

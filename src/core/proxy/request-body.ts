@@ -21,5 +21,5 @@ export async function takeRequestBody(request: Request, limit: number, streams: 
   if (declared !== undefined && declared > limit) throw new BodyTooLarge();
   // Without a declared length the upload could not keep its framing: read it.
   if (declared === undefined || declared <= SEARCHED_START_BYTES) return readBody(request, limit);
-  return ReplayableBody.of(request.body, SEARCHED_START_BYTES, streams);
+  return ReplayableBody.of(request.body, declared, SEARCHED_START_BYTES, streams);
 }

@@ -31,7 +31,18 @@ export interface StreamRuntime {
    * releases it: the rest can still be read, teed or piped.
    */
   readStart(stream: ReadableStream<Uint8Array>, bytes: number): Promise<Uint8Array>;
+  /**
+   * Reads a stream to its end into `target`, after its first `offset` bytes (which the
+   * caller filled), so that a body is held once, in a buffer of its declared size. Resolves
+   * with the filled part of the buffer: use it, not `target`, whose memory a native read
+   * may have moved. Where the runtime does not hold a request body to its declared length
+   * itself, rejects with LongerThanDeclared if the stream holds more than fits.
+   */
+  fill(stream: ReadableStream<Uint8Array>, target: Uint8Array, offset: number): Promise<Uint8Array>;
 }
+
+/** A body holds more bytes than it declared. */
+export class LongerThanDeclared extends RangeError {}
 
 /** Standard streams: correct anywhere, but a piece is whatever one chunk the stream yields. */
 export const standardStreams: StreamRuntime = {
@@ -59,6 +70,19 @@ export const standardStreams: StreamRuntime = {
     }
     reader.releaseLock();
     return joinChunks(chunks, size);
+  },
+  async fill(stream, target, offset) {
+    const reader = stream.getReader();
+    let at = offset;
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      if (at + chunk.value.byteLength > target.byteLength) {
+        await reader.cancel();
+        throw new LongerThanDeclared("The body is longer than its declared length.");
+      }
+      target.set(chunk.value, at);
+      at += chunk.value.byteLength;
+    }
+    return target.subarray(0, at);
   },
 };
 
