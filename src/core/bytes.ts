@@ -42,7 +42,6 @@ export function lastIndexOfBytes(haystack: Uint8Array, needle: Uint8Array, befor
   return before < 0 ? -1 : view(haystack).lastIndexOf(needle, before);
 }
 
-/** A copy of `first` followed by `second`. */
 /** The chunks read from a stream, as one buffer of their `size` bytes. */
 export function joinChunks(chunks: readonly Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
   const joined = new Uint8Array(size);
@@ -54,6 +53,7 @@ export function joinChunks(chunks: readonly Uint8Array[], size: number): Uint8Ar
   return joined;
 }
 
+/** A copy of `first` followed by `second`. */
 export function concatBytes(first: Uint8Array, second: Uint8Array): Uint8Array {
   const joined = new Uint8Array(first.byteLength + second.byteLength);
   joined.set(first, 0);

@@ -38,8 +38,10 @@ export function stringMembers(body: Uint8Array, name: string, maxHits: number): 
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const OPENERS = new Set([0x7b, 0x5b]); // { [
-const CLOSERS = new Set([0x7d, 0x5d]); // } ]
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
 
 /**
  * The value of the string member called `name` of the body's top-level object: the one
@@ -66,8 +68,8 @@ export function topLevelString(body: Uint8Array, name: string, maxHits: number):
       if (byte === BACKSLASH) at++;
       else if (byte === QUOTE) inString = false;
     } else if (byte === QUOTE) inString = true;
-    else if (byte !== undefined && OPENERS.has(byte)) depth++;
-    else if (byte !== undefined && CLOSERS.has(byte)) depth--;
+    else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) depth++;
+    else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) depth--;
   }
   return null;
 }

@@ -36,9 +36,9 @@ export function answerReading(upstream: Response, declared: number | undefined, 
 }
 
 /**
- * Reads a small body (`body`, the upstream's) whole within `idleTimeoutMs` (the longest a stream may stay silent:
- * such a body arrives at once, so the whole read gets that long); with `reading` "start",
- * at most one byte past the bound. A stall calls `stop`, which aborts the attempt and
+ * Reads a small body (`body`, the upstream's) whole within `idleTimeoutMs` (the longest
+ * a stream may stay silent: such a body arrives at once, so the whole read gets that
+ * long); with `reading` "start", at most one byte past the bound. A stall calls `stop`, which aborts the attempt and
  * with it the upstream request; so does a client that leaves, through the attempt's
  * signal, and the read then ends as "reset".
  */
