@@ -50,6 +50,11 @@ export function renderTable(m: Measurements, checks: TargetCheck[]): string {
         const [proxy, node, floor] = [t.proxy[`${p}Ms`], t.node[`${p}Ms`], t.floor[`${p}Ms`]];
         return [`${p} latency`, ms(proxy), ms(node), ms(floor), ms(t.direct[`${p}Ms`]), ratio(proxy, floor), ratio(node, floor), ratio(node, proxy), signed(proxy - floor, "ms")];
       }),
+      ...(["p50", "p99"] as const).map((p) => {
+        const [proxy, node, floor] = [t.proxy.paced[`${p}Ms`], t.node.paced[`${p}Ms`], t.floor.paced[`${p}Ms`]];
+        const label = `${p}, paced ${t.floor.paced.rate} req/s`;
+        return [label, ms(proxy), ms(node), ms(floor), ms(t.direct.paced[`${p}Ms`]), ratio(proxy, floor), ratio(node, floor), ratio(node, proxy), signed(proxy - floor, "ms")];
+      }),
       [
         "per-round proxy/floor",
         t.proxy.rounds.map((round, i) => (round.rps / (t.floor.rounds[i]?.rps ?? Number.NaN)).toFixed(2)).join(" "),

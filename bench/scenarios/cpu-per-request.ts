@@ -47,7 +47,7 @@ interface CaseRequest {
   floorPath: string;
   headers: Record<string, string>;
   body: string;
-  /** Requests per target per round: enough to measure in 10 ms ticks. */
+  /** Requests per target per round: enough that one slow request (a GC) does not decide the case. */
   count: number;
 }
 
@@ -114,6 +114,7 @@ export async function measureCpuPerRequest(
   for (const name of chosen) {
     const request = requests[name];
     const spent = { proxy: 0, floor: 0 };
+    const ticked = { proxy: 0, floor: 0 };
     const sent = { proxy: 0, floor: 0 };
     for (const side of ["proxy", "floor"] as const) {
       // Warm-up, unmeasured: JIT, connection pools, the Durable Object's first answer.
@@ -127,8 +128,16 @@ export async function measureCpuPerRequest(
         const before = await readers[side]();
         for (let i = 0; i < request.count; i++) await send(targets[side].origin, path, request);
         await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-        spent[side] += (await readers[side]()) - before;
+        const after = await readers[side]();
+        spent[side] += after.ms - before.ms;
+        ticked[side] += after.tickMs - before.tickMs;
         sent[side] += request.count;
+      }
+    }
+    for (const side of ["proxy", "floor"] as const) {
+      // The threads' own times leave out a thread that ended meanwhile; the ticks do not.
+      if (Math.abs(ticked[side] - spent[side]) > 20 + 0.05 * ticked[side]) {
+        log(`  cpu ${name}: ${side} threads ${spent[side].toFixed(0)} ms but process ticks ${ticked[side].toFixed(0)} ms: a thread came or went`);
       }
     }
     const proxyMs = spent.proxy / sent.proxy;
