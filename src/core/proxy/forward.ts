@@ -1,7 +1,5 @@
-import type { ApiStyle } from "../api-style";
-import { errorBody, errorResponse } from "../error-response";
-import type { AcquireRequest, AttemptFailure, Lease, UsageReport } from "../key-pool";
-import type { PoolKey } from "../key-ring";
+import { errorResponse } from "../error-response";
+import type { AcquireRequest, AttemptFailure, Lease } from "../key-pool";
 import type { Route } from "../route";
 import type { ProxyServices } from "../services";
 import { claimOpenAIResources } from "../resources/claim-openai-resources";
@@ -9,12 +7,9 @@ import { claimResources } from "../resources/claim-resources";
 import { resolveKey } from "../ring-refresh";
 import type { EventInput } from "../admin-model";
 import { classifyUpstream, googleMessage, isForeignResource } from "../upstream-outcome";
-import type { TokenUsage } from "../usage-scanner";
+import { answered } from "./answer";
 import { KeyManagerUnavailable, keyManagerUnavailableResponse } from "./guarded-pool";
-import { meteredBody } from "./metered-body";
-import { declaredLength } from "./declared-length";
 import { outgoingBody } from "./outgoing-body";
-import { answerReading, readSmallAnswer } from "./small-answer";
 import { ReplayableBody } from "./replayable-body";
 import { noKeyResponse, ownerQuotaResponse, subrequestLimitResponse } from "./no-key-response";
 import { standardStreams } from "./stream-runtime";
@@ -95,21 +90,6 @@ function redactedResponse(status: number, headers: Headers, body: string, servic
   return new Response(services.keyRing.redact(body), { status, headers: clientHeaders(headers, services.keyRing.redact) });
 }
 
-type Interruption = "stalled" | "reset";
-
-/** What the client is told when an answer broke off after it had started: status and message. */
-function interruption(cause: Interruption): [number, string] {
-  return cause === "stalled"
-    ? [504, "The Gemini API stopped sending in the middle of its answer."]
-    : [502, "The connection to the Gemini API broke in the middle of its answer."];
-}
-
-/** An SSE error event in the caller's style, for a stream that broke after it started. */
-function sseErrorEvent(style: ApiStyle, cause: Interruption): Uint8Array {
-  const [status, message] = interruption(cause);
-  return new TextEncoder().encode(`data: ${JSON.stringify(errorBody(style, status, message, "stream_interrupted"))}\n\n`);
-}
-
 /**
  * Aborts `attempt` when the client's signal aborts. Its own function, so the listener holds
  * the signal and the controller and nothing else of the request: a runtime may keep a
@@ -119,71 +99,6 @@ function sseErrorEvent(style: ApiStyle, cause: Interruption): Uint8Array {
 function follow(client: AbortSignal, attempt: AbortController): void {
   if (client.aborted) attempt.abort(client.reason);
   else client.addEventListener("abort", () => attempt.abort(client.reason), { once: true });
-}
-
-/** A served request as the pool counts it; without usage (a body that broke off) its tokens are unknown. */
-function usageReport(keyId: string, model: string, sentAt: number, usage: TokenUsage | null): UsageReport {
-  return { keyId, model, promptTokens: usage?.promptTokens ?? 0, outputTokens: usage?.outputTokens ?? 0, at: Date.now(), sentAt };
-}
-
-/**
- * The client's answer to a success, counted with its tokens once its body has ended. A
- * small answer that is not streamed is read whole (small-answer.ts); if it breaks off
- * before its end, the client gets an error in its style instead of a cut body.
- */
-async function answered(upstream: Response, headers: Headers, attempt: AbortController, key: PoolKey, route: Route, model: string | null, sentAt: number, services: ProxyServices): Promise<Response> {
-  const { style } = route;
-  // A declared length is the body's only while it is not re-encoded on the way.
-  const declared = upstream.headers.has("content-encoding") ? undefined : declaredLength(upstream.headers);
-  const streamed = route.style === "gemini" && (route.action?.toLowerCase().includes("stream") ?? false);
-  const reading = answerReading(upstream, declared, streamed);
-  const streams = services.streams ?? standardStreams;
-  const meter = (body: ReadableStream<Uint8Array>, prefix?: Uint8Array) =>
-    new Response(metered(upstream, body, declared, prefix, key, model, sentAt, style, services), { status: upstream.status, headers });
-  if (upstream.body === null) return new Response(null, { status: upstream.status, headers });
-  if (reading === "stream") return meter(upstream.body);
-  const small = await readSmallAnswer(upstream, upstream.body, reading, services.config.streamIdleTimeoutMs, () => attempt.abort(), streams);
-  if ("start" in small) return meter(small.rest, small.start);
-  // Served upstream whether or not it arrived whole: Google counts it, and so does the pool.
-  if (model !== null) services.waitUntil(services.pool.recordUsage([usageReport(key.id, model, sentAt, "bytes" in small ? small.usage : null)]));
-  if ("bytes" in small) return new Response(small.bytes, { status: upstream.status, headers });
-  const [status, message] = interruption(small.failed);
-  return errorResponse(style, status, message, { code: "stream_interrupted" });
-}
-
-/**
- * Streams a successful body through and counts it, with its tokens, once it has ended.
- * `prefix`: the body's start, already read (an answer of undeclared length that was not small).
- */
-function metered(
-  upstream: Response,
-  body: ReadableStream<Uint8Array>,
-  declared: number | undefined,
-  prefix: Uint8Array | undefined,
-  key: PoolKey,
-  model: string | null,
-  sentAt: number,
-  style: ApiStyle,
-  services: ProxyServices,
-) {
-  let ended: (usage: TokenUsage | null) => void = () => undefined;
-  if (model !== null) {
-    // Registered now, while the request is surely alive; settled when the body ends.
-    services.waitUntil(
-      new Promise<TokenUsage | null>((resolve) => (ended = resolve)).then((usage) =>
-        services.pool.recordUsage([usageReport(key.id, model, sentAt, usage)]),
-      ),
-    );
-  }
-  const isEventStream = upstream.headers.get("content-type")?.includes("text/event-stream") ?? false;
-  return meteredBody(body, {
-    ...(declared !== undefined && declared > 0 && { length: declared }),
-    ...(prefix !== undefined && { prefix }),
-    idleTimeoutMs: services.config.streamIdleTimeoutMs,
-    onEnd: (usage) => ended(usage),
-    failureTail: (cause) => (isEventStream ? sseErrorEvent(style, cause) : null),
-    streams: services.streams ?? standardStreams,
-  });
 }
 
 /**
@@ -329,7 +244,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
           ? await claimResources({ ...claim, route, url, signsUploads: request.sessionUrlOnly !== true })
           : await claimOpenAIResources({ ...claim, route });
       if (read !== null) return finish(read);
-      return finish(await answered(upstream, headers, attempt, key, route, model, sentAt, services));
+      return finish(await answered({ upstream, headers, attempt, keyId: key.id, route, model, sentAt, services }));
     }
 
     const text = await upstream.text();

@@ -25,12 +25,12 @@ export type SmallAnswer =
 
 /**
  * How a success's body is passed on: read whole (a declared small length), read whole if
- * it turns out small (no declared length), or metered as a stream (an event stream, a
- * stream of another form such as streamGenerateContent's JSON array, which must reach the
- * client as it comes, and a declared large length).
+ * it turns out small (no declared length), or metered as a stream (`streamed`: an event
+ * stream, or a stream of another form such as streamGenerateContent's JSON array, which
+ * must reach the client as it comes; and a declared large length).
  */
-export function answerReading(upstream: Response, declared: number | undefined, streamed: boolean): "whole" | "start" | "stream" {
-  if (streamed || (upstream.headers.get("content-type")?.includes("text/event-stream") ?? false)) return "stream";
+export function answerReading(declared: number | undefined, streamed: boolean): "whole" | "start" | "stream" {
+  if (streamed) return "stream";
   if (declared === undefined) return "start";
   return declared <= SMALL_ANSWER_BYTES ? "whole" : "stream";
 }
