@@ -17,10 +17,10 @@ const signed = (value: number, unit: string): string => `${value >= 0 ? "+" : ""
 /** workerd CPU per request, proxy beside floor, with what the proxy adds. */
 export function cpuBlock(cpu: CpuResult): string {
   return table([
-    ["CPU per request (workerd, /proc)", "proxy", "floor", "added", "requests"],
+    ["CPU per request (workerd, /proc)", "proxy", "floor", "added", "added in runtime", "requests"],
     ...CPU_CASES.flatMap((name) => {
       const c = cpu[name];
-      return c === undefined ? [] : [[name, ms(c.proxyMs), ms(c.floorMs), signed(c.addedMs, "ms"), String(c.requests)]];
+      return c === undefined ? [] : [[name, ms(c.proxyMs), ms(c.floorMs), signed(c.addedMs, "ms"), signed(c.runtimeAddedMs, "ms"), String(c.requests)]];
     }),
   ]);
 }

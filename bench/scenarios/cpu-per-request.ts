@@ -36,6 +36,8 @@ export interface CpuSample {
   floorMs: number;
   /** proxyMs - floorMs. */
   addedMs: number;
+  /** The same difference in the runtime process alone, without wrangler's dev proxy in front. */
+  runtimeAddedMs: number;
   requests: number;
 }
 
@@ -115,6 +117,7 @@ export async function measureCpuPerRequest(
     const request = requests[name];
     const spent = { proxy: 0, floor: 0 };
     const ticked = { proxy: 0, floor: 0 };
+    const inRuntime = { proxy: 0, floor: 0 };
     const sent = { proxy: 0, floor: 0 };
     for (const side of ["proxy", "floor"] as const) {
       // Warm-up, unmeasured: JIT, connection pools, the Durable Object's first answer.
@@ -131,6 +134,7 @@ export async function measureCpuPerRequest(
         const after = await readers[side]();
         spent[side] += after.ms - before.ms;
         ticked[side] += after.tickMs - before.tickMs;
+        inRuntime[side] += after.runtimeMs - before.runtimeMs;
         sent[side] += request.count;
       }
     }
@@ -142,7 +146,8 @@ export async function measureCpuPerRequest(
     }
     const proxyMs = spent.proxy / sent.proxy;
     const floorMs = spent.floor / sent.floor;
-    result[name] = { proxyMs, floorMs, addedMs: proxyMs - floorMs, requests: sent.proxy };
+    const runtimeAddedMs = inRuntime.proxy / sent.proxy - inRuntime.floor / sent.floor;
+    result[name] = { proxyMs, floorMs, addedMs: proxyMs - floorMs, runtimeAddedMs, requests: sent.proxy };
     log(`  cpu ${name}: proxy ${proxyMs.toFixed(1)} ms, floor ${floorMs.toFixed(1)} ms per request`);
   }
   return result;
