@@ -7,6 +7,12 @@ function int(name: string, fallback: number): number {
   return Number.isInteger(value) && value > 0 ? value : fallback;
 }
 
+const BLOCKS = ["cpu", "memory", "late"] as const;
+
+function onlyBlock(raw: string | undefined): (typeof BLOCKS)[number] | null {
+  return BLOCKS.find((block) => block === raw) ?? null;
+}
+
 export interface BenchConfig {
   /** A/B rounds per comparison; each round measures every target once, order alternating. */
   rounds: number;
@@ -28,8 +34,10 @@ export interface BenchConfig {
   quotaBursts: number;
   /** Rounds of the CPU-per-request block (each measures proxy and floor once per case). */
   cpuRounds: number;
-  /** One block alone (BENCH_ONLY=cpu or memory): a quick look while working on it. */
-  only: "cpu" | "memory" | null;
+  /** Sparse requests per side and round of the late-manager block (each waits 2 s first). */
+  sparseRequests: number;
+  /** One block alone (BENCH_ONLY=cpu, memory or late): a quick look while working on it. */
+  only: "cpu" | "memory" | "late" | null;
   /** CPU cases whose name contains one of these (BENCH_CPU_CASES=SSE,15 MB); every case when empty. */
   cpuCases: string[];
 }
@@ -48,7 +56,8 @@ export function readConfig(): BenchConfig {
     quotaWindowMs: int("BENCH_QUOTA_WINDOW_MS", 3000),
     quotaBursts: int("BENCH_QUOTA_BURSTS", 4),
     cpuRounds: int("BENCH_CPU_ROUNDS", 2),
-    only: process.env.BENCH_ONLY === "cpu" || process.env.BENCH_ONLY === "memory" ? process.env.BENCH_ONLY : null,
+    sparseRequests: int("BENCH_SPARSE_REQUESTS", 6),
+    only: onlyBlock(process.env.BENCH_ONLY),
     cpuCases: (process.env.BENCH_CPU_CASES ?? "").split(",").filter((name) => name !== ""),
   };
 }

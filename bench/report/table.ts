@@ -2,6 +2,7 @@
 // targets with a verdict each.
 
 import { CPU_CASES, type CpuResult } from "../scenarios/cpu-per-request.ts";
+import type { LateManagerResult } from "../scenarios/late-manager.ts";
 import type { QuotaResult } from "../scenarios/quota.ts";
 import type { MemoryRun } from "../scenarios/streaming-memory.ts";
 import type { Measurements, TargetCheck } from "./targets.ts";
@@ -22,6 +23,20 @@ export function cpuBlock(cpu: CpuResult): string {
       const c = cpu[name];
       return c === undefined ? [] : [[name, ms(c.proxyMs), ms(c.floorMs), signed(c.addedMs, "ms"), signed(c.runtimeAddedMs, "ms"), String(c.requests)]];
     }),
+  ]);
+}
+
+/** The counting build with a key manager that answers late: under load, then one request at a time. */
+export function lateBlock(late: LateManagerResult): string {
+  const { sparse } = late;
+  return table([
+    ["counting build", "req/s", "p50", "p99", "requests", "non-2xx", "DO calls/req"],
+    ["16 conn, DO answers at once", late.prompt.rps.toFixed(0), ms(late.prompt.p50Ms), ms(late.prompt.p99Ms), String(late.prompt.requests), String(late.prompt.non2xx), ""],
+    [`16 conn, DO answers ${late.delayMs} ms late`, late.late.rps.toFixed(0), ms(late.late.p50Ms), ms(late.late.p99Ms), String(late.late.requests), String(late.late.non2xx), late.lateCallsPerRequest.toFixed(3)],
+    ["added by the late DO", "", signed(late.late.p50Ms - late.prompt.p50Ms, "ms"), signed(late.late.p99Ms - late.prompt.p99Ms, "ms"), "", "", ""],
+    [`sparse (${sparse.gapMs / 1000} s apart), DO at once`, "", ms(sparse.prompt.p50Ms), "", String(sparse.prompt.requests), String(sparse.prompt.non2xx), ""],
+    [`sparse, DO ${late.delayMs} ms late`, "", ms(sparse.late.p50Ms), "", String(sparse.late.requests), String(sparse.late.non2xx), ""],
+    ["added by the late DO (sparse)", "", signed(sparse.late.p50Ms - sparse.prompt.p50Ms, "ms"), "", "", "", ""],
   ]);
 }
 
@@ -103,15 +118,7 @@ export function renderTable(m: Measurements, checks: TargetCheck[]): string {
       ["proxy (throughput rounds)", String(m.proxyRows.requests), "", "", "", "", "", "", "", "", ((m.proxyRows.after.total - m.proxyRows.before.total) / Math.max(1, m.proxyRows.requests)).toFixed(3)],
     ]),
   );
-  const { lateManager: late } = m;
-  sections.push(
-    table([
-      ["counting build, 16 conn", "req/s", "p50", "p99", "requests", "non-2xx", "DO calls/req"],
-      ["DO answers at once", late.prompt.rps.toFixed(0), ms(late.prompt.p50Ms), ms(late.prompt.p99Ms), String(late.prompt.requests), String(late.prompt.non2xx), ""],
-      [`DO answers ${late.delayMs} ms late`, late.late.rps.toFixed(0), ms(late.late.p50Ms), ms(late.late.p99Ms), String(late.late.requests), String(late.late.non2xx), late.lateCallsPerRequest.toFixed(3)],
-      ["added by the late DO", "", signed(late.late.p50Ms - late.prompt.p50Ms, "ms"), signed(late.late.p99Ms - late.prompt.p99Ms, "ms"), "", "", ""],
-    ]),
-  );
+  sections.push(lateBlock(m.lateManager));
   sections.push(quotaBlock("quota (proxy)", quota), quotaBlock("quota (node)", m.quotaNode));
   sections.push(cpuBlock(m.cpu));
   sections.push(checksBlock(checks));

@@ -62,6 +62,26 @@ export function checkCpuTargets(cpu: CpuResult): TargetCheck[] {
   return checks;
 }
 
+/** A key manager far away adds nothing a client waits for: under load, nor for one request now and then. */
+export function checkLateTargets(late: LateManagerResult): TargetCheck[] {
+  const loaded = late.late.p50Ms - late.prompt.p50Ms;
+  const sparse = late.sparse.late.p50Ms - late.sparse.prompt.p50Ms;
+  return [
+    {
+      name: `DO ${late.delayMs} ms late: added p50`,
+      target: "<= +2 ms (warm, 16 conn)",
+      measured: `${addedMs(loaded)} (p50 ${late.late.p50Ms.toFixed(1)} vs ${late.prompt.p50Ms.toFixed(1)} ms)`,
+      holds: loaded <= 2,
+    },
+    {
+      name: `DO ${late.delayMs} ms late: sparse requests`,
+      target: `<= +2 ms (one at a time, ${late.sparse.gapMs / 1000} s apart)`,
+      measured: `${addedMs(sparse)} (p50 ${late.sparse.late.p50Ms.toFixed(1)} vs ${late.sparse.prompt.p50Ms.toFixed(1)} ms)`,
+      holds: sparse <= 2,
+    },
+  ];
+}
+
 /** A 200 MB answer must not grow the proxy's memory, read fast or slowly, on either runtime. */
 export function checkMemoryTargets(memory: StreamingMemoryResult): TargetCheck[] {
   return (["proxy", "node"] as const).flatMap((name) => {
@@ -110,7 +130,6 @@ export function checkTargets(m: Measurements): TargetCheck[] {
   const addedFirst = m.stream.proxy.firstChunkMs - m.stream.floor.firstChunkMs;
   const rowsAdded = m.proxyRows.after.total - m.proxyRows.before.total;
   const { plain } = m.doCalls;
-  const lateAdded = m.lateManager.late.p50Ms - m.lateManager.prompt.p50Ms;
   return [
     ...checkCpuTargets(m.cpu),
     { name: "throughput", target: ">= 0.90x floor", measured: `${ratio.toFixed(2)}x`, holds: ratio >= 0.9 },
@@ -138,12 +157,7 @@ export function checkTargets(m: Measurements): TargetCheck[] {
         m.lateManager.lateCallsPerRequest <= 0.1 &&
         [plain, m.doCalls.retry].every((p) => p.reportsPerSuccess === 1 && p.recordUsagePerSuccess <= 1 && p.otherCalls === 0),
     },
-    {
-      name: `DO ${m.lateManager.delayMs} ms late: added p50`,
-      target: "<= +2 ms (warm, 16 conn)",
-      measured: `${lateAdded >= 0 ? "+" : ""}${lateAdded.toFixed(1)} ms (p50 ${m.lateManager.late.p50Ms.toFixed(1)} vs ${m.lateManager.prompt.p50Ms.toFixed(1)} ms)`,
-      holds: lateAdded <= 2,
-    },
+    ...checkLateTargets(m.lateManager),
     ...checkQuota(m.quota, ""),
     ...checkQuota(m.quotaNode, " (Node server)"),
   ];
