@@ -44,6 +44,12 @@ export interface AcquireRequest {
   /** The outcome of this request's previous attempt, recorded before choosing. */
   failure?: AttemptFailure;
   /**
+   * The key of this request's previous attempt, abandoned before the upstream answered
+   * because its lease's `confirmed` said no: nothing is recorded for it, and the isolate
+   * stops counting that attempt against the key's quota.
+   */
+  withdrawn?: string;
+  /**
    * Resources the request uses (`files/abc`, `cachedContents/x`, ...). A known one pins
    * the request to the key whose project owns it; unknown ones leave the choice free.
    */
@@ -73,6 +79,13 @@ export type Lease =
       pinned: boolean;
       /** Set when every owner record behind the pin was inferred from use, none from a creation. */
       inferred?: true;
+      /**
+       * Set when the key was chosen from a view older than STALE_AFTER_MS (local-view.ts)
+       * while a fresh one is on its way: settles once it arrived, false when that view says
+       * the key can no longer serve this request (removed, disabled, marked for the model,
+       * its quota full). A manager that failed to answer confirms the key.
+       */
+      confirmed?: Promise<boolean>;
     }
   | {
       keyId: null;

@@ -37,6 +37,24 @@ export interface QuotaOracle {
 }
 
 /**
+ * A candidate with when it can next serve `model`: the end of its mark or of its quota
+ * scope's known limit, whichever is later; null when it can now.
+ */
+function withQuota(row: Candidate, model: string | null, now: number, quota?: QuotaOracle): Candidate {
+  const blocked = model === null || quota === undefined ? null : quota.blockedUntil(row.id, model, now);
+  return blocked === null ? row : { ...row, until: Math.max(row.until ?? 0, blocked) };
+}
+
+/**
+ * Whether `keyId` can serve a request for `model` now by chooseKey's own rule: still in the
+ * pool and enabled, not marked for the model, its quota scope below every known limit.
+ */
+export function canServe(state: PoolState, keyId: string, model: string | null, now: number, quota?: QuotaOracle): boolean {
+  const row = state.candidates(model, now).find((candidate) => candidate.id === keyId);
+  return row !== undefined && withQuota(row, model, now, quota).until === null;
+}
+
+/**
  * The one key choice, shared by the Durable Object and every isolate's pool view: the
  * key that owns the request's resources, else the usable key with the most room left in
  * its tightest known quota window, the least recently used among equals. A key whose
@@ -53,10 +71,7 @@ export function chooseKey(
 ): Lease {
   const { keys: owners, inferred } = binding;
   const { model } = request;
-  const rows = state.candidates(model, now).map((row) => {
-    const blocked = model === null || quota === undefined ? null : quota.blockedUntil(row.id, model, now);
-    return blocked === null ? row : { ...row, until: Math.max(row.until ?? 0, blocked) };
-  });
+  const rows = state.candidates(model, now).map((row) => withQuota(row, model, now, quota));
   const excluded = new Set(request.exclude);
   const resetAt = nextQuotaReset(now);
 

@@ -78,6 +78,18 @@ function within<T>(promise: Promise<T>, ms: number, from: Promise<void>, onTimeo
   });
 }
 
+/**
+ * The upstream's answer, or null when `confirmed` said no before it came: the fresh view
+ * that arrived meanwhile says the attempt's key can no longer serve the request. The
+ * caller then aborts the attempt; the failure that follows is expected and dropped here.
+ * An answer that came first stands, whatever the check says later.
+ */
+async function unlessWithdrawn(sending: Promise<Response>, confirmed: Promise<boolean>): Promise<Response | null> {
+  const answer = await Promise.race([sending, confirmed.then((usable) => (usable ? sending : null))]);
+  if (answer === null) sending.catch(() => undefined);
+  return answer;
+}
+
 /** The upstream request's headers, with the declared length of a streamed upload. */
 function attemptHeaders(route: Route, request: ForwardRequest, secret: string, length: number | undefined): Headers {
   const headers = upstreamHeaders(route, request.headers, secret);
@@ -114,6 +126,8 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
   /** Keys not to hand out again: every key tried, except an owner that may retry a replayable body. */
   const exclude: string[] = [];
   let failure: AttemptFailure | undefined;
+  /** The key of an attempt abandoned unanswered because its lease was withdrawn. */
+  let withdrawn: string | undefined;
   /** The upstream's own answer to give if no key can do better (a 5xx, a foreign-resource 403). */
   let fallback: Response | undefined;
   let transientFailures = 0;
@@ -151,6 +165,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
       model,
       exclude,
       ...(failure && { failure }),
+      ...(withdrawn !== undefined && { withdrawn }),
       ...(resources.length > 0 && { resources }),
       ...(request.owner !== undefined && { owner: request.owner }),
       ...(searchInferred && { searchInferred }),
@@ -164,6 +179,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
       return finish(keyManagerUnavailableResponse(style, detail));
     }
     failure = undefined;
+    withdrawn = undefined;
     if (lease.keyId === null) {
       return finish(fallback ?? noKeyResponse(style, model, resources, lease, Date.now()));
     }
@@ -194,7 +210,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     const timeoutMs = services.config.firstByteTimeoutMs + upload.uploadMs;
     let upstream: Response;
     try {
-      upstream = await within(
+      const sending = within(
         fetch(upstreamUrl(route, services.config, request.url), {
           method: request.method,
           headers: attemptHeaders(route, request, key.secret, upload.length),
@@ -207,6 +223,16 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
         upload.sent,
         () => attempt.abort(),
       );
+      // Only a key chosen from an aged view carries a check (local-pool.ts); a streamed body
+      // cannot be sent again, so its one attempt goes on whatever the check says.
+      const answer = lease.confirmed === undefined || request.body instanceof ReadableStream ? await sending : await unlessWithdrawn(sending, lease.confirmed);
+      if (answer === null) {
+        // Unanswered, so nothing happened to the key: no failure, incident or usage.
+        attempt.abort();
+        withdrawn = key.id;
+        continue;
+      }
+      upstream = answer;
     } catch (error) {
       if (request.signal?.aborted) throw error;
       incident(

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { AttemptFailure, KeyManager, KeyPoolAdmin, Ownership, ViewUpdate } from "../key-pool";
+import type { AttemptFailure, KeyManager, KeyPoolAdmin, Lease, Ownership, ViewUpdate } from "../key-pool";
+import { quotaDay } from "../pacific-time";
+import type { QuotaEntry } from "../key-store/quota-book";
 import type { ViewMark } from "../key-store/pool-state";
 import type { StatsSnapshot } from "../stats-model";
 import { localPool } from "./local-pool";
@@ -21,11 +23,27 @@ class MemoryManager {
   marks: ViewMark[] = [];
   owners: Ownership[] = [];
   version = 1;
+  quota: QuotaEntry[] = [];
   /** Resolves the manager's answers only when released, to look at the isolate meanwhile. */
   hold: Promise<void> | null = null;
+  /** poolView fails, as an unreachable manager's does. */
+  failing = false;
 
   #update(): ViewUpdate {
-    return { stamp: { epoch: "e", version: this.version }, view: { keys: this.keys.map((key) => ({ ...key })), marks: [...this.marks], quota: [], disabled: {} } };
+    return {
+      stamp: { epoch: "e", version: this.version },
+      view: { keys: this.keys.map((key) => ({ ...key })), marks: [...this.marks], quota: structuredClone(this.quota), disabled: {} },
+    };
+  }
+
+  /** Holds every answer until the returned function is called. */
+  holdAnswers(): () => void {
+    let release: () => void = () => undefined;
+    this.hold = new Promise((resolve) => (release = resolve));
+    return () => {
+      this.hold = null;
+      release();
+    };
   }
 
   async recordFailure(failure: AttemptFailure): Promise<ViewUpdate> {
@@ -44,6 +62,7 @@ class MemoryManager {
   }
   async poolView(): Promise<ViewUpdate> {
     this.calls.push("poolView");
+    if (this.failing) throw new Error("the manager is unreachable");
     const update = this.#update();
     await this.hold;
     return update;
@@ -57,7 +76,9 @@ class MemoryManager {
   async snapshot(): Promise<StatsSnapshot> {
     return {} as StatsSnapshot;
   }
-  async reset(): Promise<void> {}
+  async reset(): Promise<void> {
+    this.calls.push("reset");
+  }
   async startStatSession(): Promise<void> {}
   async statSession(): Promise<null> {
     return null;
@@ -80,6 +101,7 @@ function asManager(memory: MemoryManager): KeyManager & KeyPoolAdmin & StatSessi
     recordFailure: (failure) => memory.recordFailure(failure),
     recordUsage: () => memory.recordUsage(),
     ownersOf: (names) => memory.ownersOf(names),
+    reset: () => memory.reset(),
     startStatSession: () => memory.startStatSession(),
     statSession: () => memory.statSession(),
     endStatSession: () => memory.endStatSession(),
@@ -94,6 +116,39 @@ function isolate(manager = new MemoryManager()) {
   const pool = () => localPool(asManager(manager), view, new UsageBatch(60_000), (promise) => background.push(promise));
   const pick = async (model: string, exclude: string[] = []) => (await pool().acquire({ model, exclude })).keyId;
   return { manager, view, background, pool, pick };
+}
+
+/** The check a lease from an aged view carries. */
+function confirmedOf(lease: Lease): Promise<boolean> {
+  if (lease.keyId === null || lease.confirmed === undefined) throw new Error(`no check on ${JSON.stringify(lease)}`);
+  return lease.confirmed;
+}
+
+/** Whether `promise` settles within a few event-loop turns: a call held by the manager does not. */
+async function settlesWithin(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  void promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  return settled;
+}
+
+/** A per-day limit of `limit` requests for model "m" on a key of its own, `used` of them counted. */
+function dayLimit(keyId: string, limit: number, used: number): QuotaEntry {
+  return {
+    scope: `key:${keyId}`,
+    model: "m",
+    limits: { rpd: limit },
+    known: { rpd: { value: limit, source: "set", at: NOW } },
+    windowMs: 60_000,
+    windowKnown: false,
+    day: quotaDay(NOW),
+    dayRequests: used,
+    sends: [],
+    tokens: [],
+  };
 }
 
 beforeEach(() => {
@@ -113,7 +168,7 @@ describe("an isolate's pool view", () => {
     expect(manager.calls).toEqual(["poolView"]);
   });
 
-  it("refreshes in the background once the view is half a second old, and waits for a view older than a second", async () => {
+  it("refreshes in the background once the view is half a second old", async () => {
     const { manager, background, pick } = isolate();
     await pick("m");
     vi.setSystemTime(NOW + REFRESH_AFTER_MS + 1);
@@ -129,12 +184,81 @@ describe("an isolate's pool view", () => {
     await Promise.all(background);
     expect(await pick("m", ["a", "b", "c"])).toBe("d");
     expect(manager.calls).toEqual(["poolView", "poolView"]);
+  });
 
-    vi.setSystemTime(NOW + REFRESH_AFTER_MS + 1 + STALE_AFTER_MS + 1);
-    manager.keys[0]!.disabled = true;
+  it("chooses from a view older than a second at once, and checks the key against the view it asks for meanwhile", async () => {
+    const { manager, pool, pick } = isolate();
+    await pick("m");
+    vi.setSystemTime(NOW + STALE_AFTER_MS + 1);
+    // Another isolate disabled b, the key this one would hand out next.
+    manager.keys[1]!.disabled = true;
     manager.version++;
-    expect(await pick("m", ["b", "c", "d"])).toBeNull();
-    expect(manager.calls).toEqual(["poolView", "poolView", "poolView"]);
+    const release = manager.holdAnswers();
+    const lease = await pool().acquire({ model: "m", exclude: [] });
+    expect(lease).toMatchObject({ keyId: "b", pinned: false });
+    expect(manager.calls).toEqual(["poolView", "poolView"]);
+    const check = confirmedOf(lease);
+    expect(await settlesWithin(check)).toBe(false);
+    release();
+    expect(await check).toBe(false);
+    // The retry chooses from the view that arrived: no call, no check.
+    expect(await pool().acquire({ model: "m", exclude: ["b"], withdrawn: "b" })).toEqual({ keyId: "c", pinned: false });
+    expect(manager.calls).toEqual(["poolView", "poolView"]);
+
+    // A key the fresh view still holds usable is confirmed.
+    vi.setSystemTime(NOW + 2 * (STALE_AFTER_MS + 1));
+    const next = await pool().acquire({ model: "m", exclude: [] });
+    expect(next).toMatchObject({ keyId: "a" });
+    expect(await confirmedOf(next)).toBe(true);
+  });
+
+  it("checks a key's quota by the fresh counts, leaving the request's own send out of them", async () => {
+    const { manager, pool, pick } = isolate();
+    // One request a day for key a; nothing used yet.
+    manager.quota = [dayLimit("a", 1, 0)];
+    await pick("other");
+    vi.setSystemTime(NOW + STALE_AFTER_MS + 1);
+    const own = await pool().acquire({ model: "m", exclude: [] });
+    expect(own).toMatchObject({ keyId: "a" });
+    expect(await confirmedOf(own)).toBe(true);
+    // Withdrawn, that attempt no longer counts against a's quota.
+    expect(await pool().acquire({ model: "m", exclude: ["a", "b", "c"], withdrawn: "a" })).toMatchObject({ keyId: null });
+
+    // Another isolate spends a's one request; this one's view still says none was used.
+    manager.quota = [dayLimit("a", 1, 1)];
+    manager.version++;
+    vi.setSystemTime(NOW + 2 * (STALE_AFTER_MS + 1));
+    const spent = await pool().acquire({ model: "m", exclude: ["b", "c"] });
+    expect(spent).toMatchObject({ keyId: "a" });
+    expect(await confirmedOf(spent)).toBe(false);
+  });
+
+  it("a check the manager cannot answer confirms the key: the request goes on rather than fail", async () => {
+    const { manager, pool, pick } = isolate();
+    await pick("m");
+    vi.setSystemTime(NOW + STALE_AFTER_MS + 1);
+    manager.failing = true;
+    const lease = await pool().acquire({ model: "m", exclude: [] });
+    expect(lease).toMatchObject({ keyId: "b" });
+    expect(await confirmedOf(lease)).toBe(true);
+  });
+
+  it("waits for the manager when it holds no view, or when a change made through it made its view stale", async () => {
+    const { manager, pool } = isolate();
+    let release = manager.holdAnswers();
+    let acquiring = pool().acquire({ model: "m", exclude: [] });
+    expect(await settlesWithin(acquiring)).toBe(false);
+    release();
+    expect(await acquiring).toEqual({ keyId: "a", pinned: false });
+
+    // A change made through this isolate shows from its next request on.
+    await pool().reset("all");
+    release = manager.holdAnswers();
+    acquiring = pool().acquire({ model: "m", exclude: [] });
+    expect(await settlesWithin(acquiring)).toBe(false);
+    release();
+    expect(await acquiring).toEqual({ keyId: "b", pinned: false });
+    expect(manager.calls).toEqual(["poolView", "reset", "poolView"]);
   });
 
   it("never hands out a key it saw fail again, even while the manager has not answered or an older view arrives", async () => {

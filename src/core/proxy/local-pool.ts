@@ -9,10 +9,13 @@ type Pool = KeyPool & KeyPoolAdmin & StatSessions;
 
 /**
  * The pool as one request sees it. Keys are chosen from the isolate's view, never by a
- * remote call. The manager is awaited only when the view is missing or older than
- * STALE_AFTER_MS, or when a resource's owner is not cached. Failures and usage are
- * reported in the background; their answers, like a background refresh of a view older
- * than REFRESH_AFTER_MS, bring the view up to date.
+ * remote call. The manager is awaited only when there is no view to choose from (a cold
+ * isolate, or one whose own change invalidated it), when a resource's owner is not cached,
+ * and before a client is told no key is left. A view older than STALE_AFTER_MS is still
+ * chosen from, while a fresh one is asked for at the same moment; the lease carries that
+ * check (`confirmed`), so the attempt can be abandoned if the key can no longer serve.
+ * Failures and usage are reported in the background; their answers, like a background
+ * refresh of a view older than REFRESH_AFTER_MS, bring the view up to date.
  */
 export function localPool(manager: Manager, view: LocalView, batch: UsageBatch, waitUntil: (promise: Promise<unknown>) => void): Pool {
   const refresh = async (): Promise<void> => {
@@ -28,8 +31,16 @@ export function localPool(manager: Manager, view: LocalView, batch: UsageBatch, 
       view.delivered(sends);
     }
   };
-  /** A fresh enough view: awaited only when the one held is too old to trust. */
-  const fresh = async (now: number): Promise<void> => {
+  /**
+   * Keeps the view fresh: nothing to do under REFRESH_AFTER_MS; a background refresh up to
+   * STALE_AFTER_MS; beyond that, a fresh view for this request, asked for now and returned
+   * unawaited. Each request whose view is that old makes its own call rather than share
+   * another request's: a promise made in one request's I/O context must not be awaited in
+   * another's (on Workers it hangs or warns), and a request that went on without one would
+   * use a view past a second old with nothing to stop it. Such requests come after a quiet
+   * second, seldom together, and each awaited a call of its own before: no more calls.
+   */
+  const update = (now: number): Promise<void> | null => {
     const age = view.age(now);
     if (age > STALE_AFTER_MS) return refresh();
     if (age > REFRESH_AFTER_MS && !view.refreshing) {
@@ -39,6 +50,21 @@ export function localPool(manager: Manager, view: LocalView, batch: UsageBatch, 
       const call = batch.pending ? batch.flush(send) : refresh().catch(() => undefined);
       waitUntil(call.finally(() => (view.refreshing = false)));
     }
+    return null;
+  };
+  /**
+   * Whether a key chosen from an aged view can still serve the request, once the fresh view
+   * has arrived. A refresh that failed confirms it: waiting for the manager, the request
+   * would have been refused with a 503; going on is better.
+   */
+  const confirm = (arriving: Promise<void>, keyId: string, model: string | null): Promise<boolean> => {
+    const confirmed = arriving.then(
+      () => view.stillServes(keyId, model, Date.now()),
+      () => true,
+    );
+    // The view is applied even if the answer is given before the check settles.
+    waitUntil(confirmed);
+    return confirmed;
   };
   const report = async (failure: AttemptFailure, askedAt: number): Promise<void> => {
     view.apply(await manager.recordFailure(failure, view.stamp), askedAt);
@@ -73,21 +99,31 @@ export function localPool(manager: Manager, view: LocalView, batch: UsageBatch, 
         view.learn(request.failure, now);
         waitUntil(report(request.failure, now));
       }
+      if (request.withdrawn !== undefined) view.withdraw(request.withdrawn, request.model);
       const { owners, uncached } = view.ownersOf(request, now);
+      /** A fresh view on its way while the request chooses from an aged one. */
+      let arriving: Promise<void> | null = null;
       if (uncached.length > 0) {
         const answer = await manager.ownersOf(uncached, view.stamp);
         view.apply(answer.update, now);
         view.cacheOwners(answer.owners);
         owners.push(...answer.owners);
       } else {
-        await fresh(now);
+        // No view at all (Infinity): nothing to choose from but what the manager sends.
+        const held = Number.isFinite(view.age(now));
+        arriving = update(now);
+        if (arriving !== null && !held) {
+          await arriving;
+          arriving = null;
+        }
       }
       const binding = bindingOf(request, owners);
       const lease = view.choose(request, binding, Date.now());
+      if (lease.keyId !== null) return arriving === null ? lease : { ...lease, confirmed: confirm(arriving, lease.keyId, request.model) };
       // Before a client is told no key is left, the manager's latest word: a key may have
       // been added, enabled or freed since the view was taken.
-      if (lease.keyId !== null || view.age(Date.now()) <= RECHECK_AFTER_MS) return lease;
-      await refresh();
+      if (arriving === null && view.age(Date.now()) <= RECHECK_AFTER_MS) return lease;
+      await (arriving ?? refresh());
       return view.choose(request, binding, Date.now());
     },
     recordUsage: async (reports) => batch.add(reports, send, waitUntil),
@@ -97,7 +133,8 @@ export function localPool(manager: Manager, view: LocalView, batch: UsageBatch, 
       await manager.forgetResources(names);
     },
     async usableKeys() {
-      await fresh(Date.now());
+      // A list asks every key at once from one request: it waits for a view under a second old.
+      await update(Date.now());
       return view.enabledKeys();
     },
     // The stats are read after this isolate's pending usage landed, so a page never misses its own requests.

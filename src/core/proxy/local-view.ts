@@ -1,5 +1,5 @@
 import type { AcquireRequest, AttemptFailure, DisabledCounts, Lease, Ownership, UsageReport, ViewStamp, ViewUpdate } from "../key-pool";
-import { chooseKey, type Binding, type QuotaOracle } from "../key-store/choose-key";
+import { canServe, chooseKey, type Binding, type QuotaOracle } from "../key-store/choose-key";
 import { markFor } from "../key-store/cooldown";
 import { PoolState, type ViewMark } from "../key-store/pool-state";
 import { QuotaBook, quotaKey, type PendingSend } from "../key-store/quota-book";
@@ -98,9 +98,7 @@ export class LocalView {
     }
     if (model === null) return;
     // The refused request was not counted by Google.
-    const sent = this.#sent.get(quotaKey(this.#state.scopeOf(keyId), model));
-    const refused = sent?.findIndex((send) => send.keyId === keyId && !send.delivering) ?? -1;
-    if (refused >= 0) sent?.splice(refused, 1);
+    this.#unsend(keyId, model);
     if (fault.kind === "quota-day" || fault.kind === "quota-minute") this.#quota.learn(this.#state.scopeOf(keyId), model, fault.limits ?? [], now);
     const until = markFor(fault, undefined, now).until;
     // A named quota is the whole group's, as the manager will record it.
@@ -109,6 +107,27 @@ export class LocalView {
       this.#learned.set(markId(member, model), { keyId: member, model, until });
       this.#state.lengthen(member, model, until);
     }
+  }
+
+  /**
+   * Whether a key handed out from an older view can still serve its request by this one
+   * (chooseKey's rule). The request's own send, counted when the key was handed out, is
+   * not held against it.
+   */
+  stillServes(keyId: string, model: string | null, now: number): boolean {
+    return canServe(this.#state, keyId, model, now, this.#oracle(now, keyId));
+  }
+
+  /** An attempt abandoned before it was answered: it counts against nothing. */
+  withdraw(keyId: string, model: string | null): void {
+    if (model !== null) this.#unsend(keyId, model);
+  }
+
+  /** Forgets one of this isolate's sends with the key that no usage report carries yet. */
+  #unsend(keyId: string, model: string): void {
+    const sent = this.#sent.get(quotaKey(this.#state.scopeOf(keyId), model));
+    const index = sent?.findIndex((send) => send.keyId === keyId && !send.delivering) ?? -1;
+    if (index >= 0) sent?.splice(index, 1);
   }
 
   /** The manager has recorded this failure: its views carry the mark from now on. */
@@ -185,8 +204,14 @@ export class LocalView {
     return lease;
   }
 
-  #oracle(now: number): QuotaOracle {
-    const pending = (keyId: string, model: string) => this.#sent.get(quotaKey(this.#state.scopeOf(keyId), model)) ?? [];
+  /** `own`: a key whose first undelivered send is the asking request's own, left out of its counts. */
+  #oracle(now: number, own?: string): QuotaOracle {
+    const pending = (keyId: string, model: string) => {
+      const sent = this.#sent.get(quotaKey(this.#state.scopeOf(keyId), model)) ?? [];
+      if (own === undefined) return sent;
+      const index = sent.findIndex((send) => send.keyId === own && !send.delivering);
+      return index < 0 ? sent : sent.toSpliced(index, 1);
+    };
     return {
       blockedUntil: (keyId, model) => this.#quota.blockedUntil(this.#state.scopeOf(keyId), model, now, pending(keyId, model)),
       room: (keyId, model) => this.#quota.room(this.#state.scopeOf(keyId), model, now, pending(keyId, model)),
