@@ -25,8 +25,9 @@ import type { NewKeyEntry } from "./key-admin/parse-new-keys";
 // attempt, which also carries the verdict on the previous attempt. `KeyManager` is the
 // single source of truth about keys (the Durable Object). Each isolate answers acquires
 // from its own copy of the pool (proxy/local-pool.ts): it awaits the manager only when
-// that copy is stale or an owner is not cached, and reports failures and usage to it in
-// the background.
+// it holds no copy (or its own change invalidated it), an owner is not cached, or no key
+// is left; a copy past a second old is checked alongside the attempt, not before it.
+// Failures and usage go to the manager in the background.
 
 export interface AttemptFailure {
   keyId: string;

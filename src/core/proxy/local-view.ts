@@ -8,13 +8,25 @@ import { Recency } from "../key-store/recency";
 // One isolate's copy of the key manager's pool: keys, disables and marks as of the last
 // view the manager sent, plus what this isolate learned since. Requests choose keys
 // from it with the manager's own choice (choose-key.ts), so the common path awaits no
-// remote call. Runtime-neutral: any server that runs several processes can use it.
+// remote call, even when the view is more than a second old (see STALE_AFTER_MS).
+// Runtime-neutral: any server that runs several processes can use it.
 
 /** A view older than this is refreshed in the background while it is still used. */
 export const REFRESH_AFTER_MS = 500;
 /** A refusal (no key left) from a view older than this is checked against a fresh one first. */
 export const RECHECK_AFTER_MS = 100;
-/** A view older than this is not trusted: the request waits for a fresh one. */
+/**
+ * A view older than this is not trusted alone: a request still chooses from it, but asks
+ * for a fresh one at once and abandons its attempt if that view, arriving before the
+ * upstream's answer, says the key can no longer serve it (local-pool.ts, forward.ts).
+ *
+ * The guarantee that follows: an active isolate learns every change to the pool (marks,
+ * disables, removals, resets, quota counts) within about a second, from the background
+ * refreshes past REFRESH_AFTER_MS and the usage batches' answers. An isolate idle for
+ * longer may start one request on its old view, and abandons it as soon as the fresh view
+ * arrives if that view says its key can no longer serve it. Marks this isolate learned
+ * itself are never forgotten, whatever view arrives.
+ */
 export const STALE_AFTER_MS = 1_000;
 /** Owners cached per isolate; the oldest entry is dropped beyond this. */
 const MAX_OWNERS = 4_096;
