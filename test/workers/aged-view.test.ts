@@ -77,7 +77,7 @@ describe("an isolate whose view is more than a second old", () => {
     await sleep(IDLE_MS);
     await stub.disableKey(ids[0]!, "disabled elsewhere", "admin");
     // The object is far away: its view arrives well after Google's answer.
-    late.viewMs = 500;
+    late.viewMs = 1_000;
 
     expect((await a(model)).status).toBe(200);
     expect(await attemptsOf(model)).toEqual([{ key: first, status: 200, clientAborted: false }]);
