@@ -109,7 +109,8 @@ export function localPool(manager: Manager, view: LocalView, batch: UsageBatch, 
         view.cacheOwners(answer.owners);
         owners.push(...answer.owners);
       } else {
-        // No view at all (Infinity): nothing to choose from but what the manager sends.
+        // No view yet, or one this isolate's own change invalidated (its age is Infinity):
+        // nothing to choose from but what the manager sends.
         const held = Number.isFinite(view.age(now));
         arriving = update(now);
         if (arriving !== null && !held) {
