@@ -44,6 +44,12 @@ export interface AppOptions {
    * manager in the same process.
    */
   usageDelayMs?: number;
+  /**
+   * The key manager runs in the same process: a request whose pool view is past a second
+   * old waits for a fresh one (no round trip) instead of starting on the old one while it
+   * is checked (local-pool.ts).
+   */
+  awaitAgedView?: boolean;
 }
 
 /**
@@ -61,7 +67,7 @@ export function createApp(options: AppOptions = {}): ProxyApp {
       // through the guard, so none can hang on it, and counts each call against that budget.
       const budget = new SubrequestBudget(services.config.subrequestLimit);
       const guarded = guardedPool(budgetedPool(keyManager, budget), (text) => services.keyRing.redact(text));
-      const pool = localPool(guarded, view, usage, services.waitUntil);
+      const pool = localPool(guarded, view, usage, services.waitUntil, { awaitAgedView: options.awaitAgedView ?? false });
       return app.fetch(request, { services: { ...services, budget, pool } }, ctx);
     },
   };

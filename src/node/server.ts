@@ -119,7 +119,7 @@ export async function startServer(settings: NodeSettings): Promise<RunningServer
   const { db, manager, runner } = await openPool(settings, envRing, background, keyRing.redact);
   // The manager is in-process and synchronous: usage is written at once, not batched for
   // half a second as the Worker batches its Durable Object calls, so kill -9 loses none of it.
-  const app = createApp({ usageDelayMs: 0 });
+  const app = createApp({ usageDelayMs: 0, awaitAgedView: true });
   const live = new LiveSockets();
   const services: RuntimeServices = {
     config,

@@ -4,7 +4,7 @@ import { quotaDay } from "../pacific-time";
 import type { QuotaEntry } from "../key-store/quota-book";
 import type { ViewMark } from "../key-store/pool-state";
 import type { StatsSnapshot } from "../stats-model";
-import { localPool } from "./local-pool";
+import { localPool, type LocalPoolOptions } from "./local-pool";
 import { LocalView, REFRESH_AFTER_MS, STALE_AFTER_MS } from "./local-view";
 import { UsageBatch } from "./usage-batch";
 import { idlePool } from "../../../test/setup/idle-pool";
@@ -110,10 +110,10 @@ function asManager(memory: MemoryManager): KeyManager & KeyPoolAdmin & StatSessi
   };
 }
 
-function isolate(manager = new MemoryManager()) {
+function isolate(manager = new MemoryManager(), options: LocalPoolOptions = {}) {
   const view = new LocalView();
   const background: Promise<unknown>[] = [];
-  const pool = () => localPool(asManager(manager), view, new UsageBatch(60_000), (promise) => background.push(promise));
+  const pool = () => localPool(asManager(manager), view, new UsageBatch(60_000), (promise) => background.push(promise), options);
   const pick = async (model: string, exclude: string[] = []) => (await pool().acquire({ model, exclude })).keyId;
   return { manager, view, background, pool, pick };
 }
@@ -259,6 +259,20 @@ describe("an isolate's pool view", () => {
     release();
     expect(await acquiring).toEqual({ keyId: "b", pinned: false });
     expect(manager.calls).toEqual(["poolView", "reset", "poolView"]);
+  });
+
+  it("waits for a fresh view instead of checking alongside when its manager is in the same process", async () => {
+    const { manager, pool, pick } = isolate(new MemoryManager(), { awaitAgedView: true });
+    await pick("m");
+    vi.setSystemTime(NOW + STALE_AFTER_MS + 1);
+    manager.keys[1]!.disabled = true;
+    manager.version++;
+    const release = manager.holdAnswers();
+    const acquiring = pool().acquire({ model: "m", exclude: [] });
+    expect(await settlesWithin(acquiring)).toBe(false);
+    release();
+    // Chosen from the fresh view, which no longer offers b: nothing left to check.
+    expect(await acquiring).toEqual({ keyId: "c", pinned: false });
   });
 
   it("never hands out a key it saw fail again, even while the manager has not answered or an older view arrives", async () => {

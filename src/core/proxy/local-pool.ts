@@ -17,7 +17,21 @@ type Pool = KeyPool & KeyPoolAdmin & StatSessions;
  * Failures and usage are reported in the background; their answers, like a background
  * refresh of a view older than REFRESH_AFTER_MS, bring the view up to date.
  */
-export function localPool(manager: Manager, view: LocalView, batch: UsageBatch, waitUntil: (promise: Promise<unknown>) => void): Pool {
+export interface LocalPoolOptions {
+  /**
+   * A key manager in the same process answers at once: a view past STALE_AFTER_MS is then
+   * waited for, rather than an attempt started on the old one that the check may abandon.
+   */
+  awaitAgedView?: boolean;
+}
+
+export function localPool(
+  manager: Manager,
+  view: LocalView,
+  batch: UsageBatch,
+  waitUntil: (promise: Promise<unknown>) => void,
+  options: LocalPoolOptions = {},
+): Pool {
   const refresh = async (): Promise<void> => {
     const askedAt = Date.now();
     view.apply(await manager.poolView(view.stamp), askedAt);
@@ -113,7 +127,7 @@ export function localPool(manager: Manager, view: LocalView, batch: UsageBatch, 
         // nothing to choose from but what the manager sends.
         const held = Number.isFinite(view.age(now));
         arriving = update(now);
-        if (arriving !== null && !held) {
+        if (arriving !== null && (!held || options.awaitAgedView === true)) {
           await arriving;
           arriving = null;
         }
