@@ -34,7 +34,7 @@ export function lateBlock(late: LateManagerResult): string {
     ["16 conn, DO answers at once", late.prompt.rps.toFixed(0), ms(late.prompt.p50Ms), ms(late.prompt.p99Ms), String(late.prompt.requests), String(late.prompt.non2xx), ""],
     [`16 conn, DO answers ${late.delayMs} ms late`, late.late.rps.toFixed(0), ms(late.late.p50Ms), ms(late.late.p99Ms), String(late.late.requests), String(late.late.non2xx), late.lateCallsPerRequest.toFixed(3)],
     ["added by the late DO", "", signed(late.late.p50Ms - late.prompt.p50Ms, "ms"), signed(late.late.p99Ms - late.prompt.p99Ms, "ms"), "", "", ""],
-    [`sparse (${sparse.gapMs / 1000} s apart), DO at once`, "", ms(sparse.prompt.p50Ms), "", String(sparse.prompt.requests), String(sparse.prompt.non2xx), ""],
+    [`sparse (${sparse.gapMs / 1000} s apart), DO at once`, "", ms(sparse.prompt.p50Ms), "", String(sparse.prompt.requests), String(sparse.prompt.non2xx), sparse.callsPerRequest.toFixed(2)],
     [`sparse, DO ${late.delayMs} ms late`, "", ms(sparse.late.p50Ms), "", String(sparse.late.requests), String(sparse.late.non2xx), ""],
     ["added by the late DO (sparse)", "", signed(sparse.late.p50Ms - sparse.prompt.p50Ms, "ms"), "", "", "", ""],
   ]);

@@ -76,7 +76,7 @@ export function checkLateTargets(late: LateManagerResult): TargetCheck[] {
     {
       name: `DO ${late.delayMs} ms late: sparse requests`,
       target: `<= +2 ms (one at a time, ${late.sparse.gapMs / 1000} s apart)`,
-      measured: `${addedMs(sparse)} (p50 ${late.sparse.late.p50Ms.toFixed(1)} vs ${late.sparse.prompt.p50Ms.toFixed(1)} ms)`,
+      measured: `${addedMs(sparse)} (p50 ${late.sparse.late.p50Ms.toFixed(1)} vs ${late.sparse.prompt.p50Ms.toFixed(1)} ms; ${late.sparse.callsPerRequest.toFixed(2)} DO calls/request)`,
       holds: sparse <= 2,
     },
   ];

@@ -6,6 +6,7 @@
 // client (one person's coding assistant): one request at a time, far enough apart that the
 // isolate's pool view is older than a second whenever a request comes.
 
+import { BATCH_DELAY_MS } from "../../src/core/proxy/usage-batch.ts";
 import type { BenchConfig } from "../lib/config.ts";
 import type { DoCounts } from "../counting-worker/worker.ts";
 import { runLoad, type LoadResult } from "../lib/load.ts";
@@ -49,7 +50,7 @@ export interface LateManagerResult {
   late: LateManagerSide;
   /** Durable Object calls per request over the late rounds. */
   lateCallsPerRequest: number;
-  sparse: { gapMs: number; prompt: SparseSide; late: SparseSide };
+  sparse: { gapMs: number; prompt: SparseSide; late: SparseSide; callsPerRequest: number };
 }
 
 function summary(results: LoadResult[]): LateManagerSide {
@@ -104,18 +105,23 @@ export async function measureLateManager(origin: string, config: BenchConfig): P
       await setDelay(delayed ? LATE_MS : 0);
       const before = await counts();
       const result = await load(config.durationS);
-      // The last batch of usage lands after the load ends; wait it out before counting.
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // The last batch of usage lands after the load ends, when its timer runs out; wait it out before counting.
+      await sleep(BATCH_DELAY_MS + 500);
       if (delayed) lateCalls += totalCalls(await counts()) - totalCalls(before);
       (delayed ? late : prompt).push(result);
     }
   }
   // Sparse: the same warm process, the same alternation, one request at a time.
   const sparse: Record<"prompt" | "late", SparseRun[]> = { prompt: [], late: [] };
+  let sparseCalls = 0;
   for (let round = 0; round < config.rounds; round++) {
     for (const delayed of round % 2 === 0 ? [false, true] : [true, false]) {
       await setDelay(delayed ? LATE_MS : 0);
+      const before = await counts();
       (delayed ? sparse.late : sparse.prompt).push(await sparseRequests(origin, config.sparseRequests));
+      // The last request's usage goes when its batch's timer runs out.
+      await sleep(BATCH_DELAY_MS + 500);
+      sparseCalls += totalCalls(await counts()) - totalCalls(before);
     }
   }
   await setDelay(0);
@@ -125,6 +131,11 @@ export async function measureLateManager(origin: string, config: BenchConfig): P
     prompt: summary(prompt),
     late: lateSide,
     lateCallsPerRequest: lateCalls / Math.max(1, lateSide.requests),
-    sparse: { gapMs: SPARSE_GAP_MS, prompt: sparseSummary(sparse.prompt), late: sparseSummary(sparse.late) },
+    sparse: {
+      gapMs: SPARSE_GAP_MS,
+      prompt: sparseSummary(sparse.prompt),
+      late: sparseSummary(sparse.late),
+      callsPerRequest: sparseCalls / Math.max(1, 2 * config.rounds * config.sparseRequests),
+    },
   };
 }
