@@ -70,6 +70,19 @@ describe("UsageTail", () => {
     }
   });
 
+  it("keeps its own copy: a piece read into a reused buffer may be overwritten by the next read", () => {
+    const body = encoder.encode(sseStream(60, "words ".repeat(40)));
+    const reused = new Uint8Array(4096);
+    const tail = new UsageTail();
+    for (let from = 0; from < body.byteLength; from += reused.byteLength) {
+      const piece = body.subarray(from, from + reused.byteLength);
+      reused.set(piece);
+      tail.push(reused.subarray(0, piece.byteLength));
+    }
+    reused.fill(0x20);
+    expect(tail.usage).toEqual({ promptTokens: 12, outputTokens: 302 });
+  });
+
   it("falls back to the previous usage when the body breaks inside the last one", () => {
     const whole = sseStream(3, "hello");
     const broken = encoder.encode(whole.slice(0, whole.lastIndexOf('"candidatesTokenCount"') + 5));

@@ -14,17 +14,29 @@ const MARKERS = ['"usageMetadata":', '"usage":'].map(marker);
 /** Markers tried from the end; a tail of `"usage":null` (never seen in practice) stops here. */
 const MAX_TRIES = 8;
 
+/**
+ * The last TAIL_BYTES of a body, pushed in pieces. They are copied into one buffer that is
+ * reused as a ring, so a piece costs a copy of at most TAIL_BYTES and no allocation: the
+ * Node server pushes every chunk of a stream (tens of thousands for 200 MB), and a fresh
+ * buffer per chunk would be garbage outside the JavaScript heap that V8 frees late. A
+ * copy, not a reference: a piece may be a reused BYOB buffer, overwritten by the next read.
+ */
 export class UsageTail {
-  #tail: Uint8Array = new Uint8Array(0);
+  #ring: Uint8Array | undefined;
+  /** Where the next byte goes; while the ring has not wrapped, also how many it holds. */
+  #end = 0;
+  #wrapped = false;
 
-  /** Takes the next piece of the body (any size); copies at most TAIL_BYTES of it. */
+  /** Takes the next piece of the body (any size). */
   push(piece: Uint8Array): void {
-    if (piece.byteLength >= TAIL_BYTES) {
-      this.#tail = piece.slice(piece.byteLength - TAIL_BYTES);
-      return;
-    }
-    const keep = Math.min(this.#tail.byteLength, TAIL_BYTES - piece.byteLength);
-    this.#tail = concatBytes(this.#tail.subarray(this.#tail.byteLength - keep), piece);
+    const bytes = piece.byteLength > TAIL_BYTES ? piece.subarray(piece.byteLength - TAIL_BYTES) : piece;
+    const ring = (this.#ring ??= new Uint8Array(TAIL_BYTES));
+    const first = Math.min(bytes.byteLength, TAIL_BYTES - this.#end);
+    ring.set(bytes.subarray(0, first), this.#end);
+    ring.set(bytes.subarray(first), 0);
+    const end = this.#end + bytes.byteLength;
+    if (end >= TAIL_BYTES) this.#wrapped = true;
+    this.#end = end % TAIL_BYTES;
   }
 
   /**
@@ -32,7 +44,9 @@ export class UsageTail {
    * object (a broken stream) falls back to the one before, as the streaming scanner did.
    */
   get usage(): TokenUsage | null {
-    return lastUsage(this.#tail);
+    const ring = this.#ring;
+    if (ring === undefined) return null;
+    return lastUsage(this.#wrapped ? concatBytes(ring.subarray(this.#end), ring.subarray(0, this.#end)) : ring.subarray(0, this.#end));
   }
 }
 

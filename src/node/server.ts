@@ -9,6 +9,7 @@ import { readConfig } from "../core/config";
 import { keyRingFor, type KeyRing } from "../core/key-ring";
 import type { SqlRunner } from "../core/key-store/sql";
 import { PoolManager } from "../core/pool-manager";
+import { standardStreams } from "../core/proxy/stream-runtime";
 import { RefreshableKeyRing } from "../core/ring-refresh";
 import type { RuntimeServices } from "../core/services";
 import { BackgroundWork } from "./background-work";
@@ -16,7 +17,6 @@ import { scheduleDailyReset } from "./daily-reset";
 import { listen } from "./listen";
 import { LiveSockets } from "./live-runtime";
 import type { NodeSettings } from "./node-env";
-import { nodeStreams } from "./node-streams";
 import { DATABASE_FILE, openDatabase } from "./open-database";
 import { sqliteResetLedger } from "./reset-ledger";
 import { sqliteRunner, sqliteTransaction } from "./sql-runner";
@@ -126,7 +126,9 @@ export async function startServer(settings: NodeSettings): Promise<RunningServer
     keyRing,
     keyManager: manager,
     waitUntil: background.add,
-    streams: nodeStreams,
+    // Node's web streams run JavaScript per chunk whatever the proxy does, so it gets the
+    // standard plumbing, with the inline meter (no tee, no copy of each chunk).
+    streams: standardStreams,
     log: (entry) => {
       if (config.logRequests) console.log(JSON.stringify(entry));
     },

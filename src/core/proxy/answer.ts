@@ -5,7 +5,6 @@ import type { Route } from "../route";
 import type { ProxyServices } from "../services";
 import type { TokenUsage } from "../usage-scanner";
 import { declaredLength } from "./declared-length";
-import { meteredBody } from "./metered-body";
 import { answerReading, readSmallAnswer } from "./small-answer";
 import { standardStreams } from "./stream-runtime";
 
@@ -99,12 +98,11 @@ function metered(served: Served, body: ReadableStream<Uint8Array>, shape: BodySh
       new Promise<TokenUsage | null>((resolve) => (ended = resolve)).then((usage) => services.pool.recordUsage([usageReport(served, model, usage)])),
     );
   }
-  return meteredBody(body, {
+  return (services.streams ?? standardStreams).meter(body, {
     ...(declared !== undefined && declared > 0 && { length: declared }),
     ...(prefix !== undefined && { prefix }),
     idleTimeoutMs: services.config.streamIdleTimeoutMs,
     onEnd: (usage) => ended(usage),
     failureTail: (cause) => (eventStream ? sseErrorEvent(served.route.style, cause) : null),
-    streams: services.streams ?? standardStreams,
   });
 }

@@ -1,27 +1,13 @@
-import type { TokenUsage } from "../usage-scanner";
 import { UsageTail } from "../usage-tail";
-import type { StreamRuntime } from "./stream-runtime";
+import type { BodyMeter } from "./body-meter";
+import type { PieceReader } from "./piece-reader";
 
-export interface MeterOptions {
-  /** Longest the upstream may stay silent in the middle of a body. */
-  idleTimeoutMs: number;
-  /** Runs once, when the body ends, fails, stalls or the client goes away. */
-  onEnd(usage: TokenUsage | null): void;
-  /**
-   * The last words for a client whose stream broke (upstream reset or stalled): an error
-   * event in the stream's own format, after which the stream ends cleanly. Null where
-   * the format has no such thing; the connection is then closed with an error.
-   */
-  failureTail(cause: "stalled" | "reset"): Uint8Array | null;
-  streams: StreamRuntime;
-  /**
-   * The body's length, when the upstream declared it (an answer that is not streamed):
-   * the counting branch stops once it has read that much, with no rest and no read for
-   * the end, and its buffer is no larger than the body.
-   */
-  length?: number;
-  /** The body's start, already read from it: the client gets it first, and it is counted. */
-  prefix?: Uint8Array;
+/** The plumbing the teed meter needs from the runtime. */
+export interface TeeStreams {
+  /** The pass-through the client's branch is piped into, natively where the runtime can. */
+  passThrough(): ReadableWritablePair<Uint8Array, Uint8Array>;
+  /** Reads the counting branch; `most` bounds what one read needs (a declared length). */
+  pieces(stream: ReadableStream<Uint8Array>, most?: number): PieceReader;
 }
 
 /** Between reads the counting branch rests, and the runtime buffers what arrives for it. */
@@ -52,7 +38,8 @@ async function writeFirst(writable: WritableStream<Uint8Array>, bytes: Uint8Arra
 }
 
 /**
- * Hands a response body to the client natively and counts it on the side. The body is
+ * The meter for a runtime that pipes natively (Workers): it hands a response body to the
+ * client natively and counts it on the side. The body is
  * teed: one branch is piped (by the runtime, no JavaScript per chunk) through a
  * pass-through to the client; the other is read now and then, everything that arrived
  * in between at once, keeping only its tail, where the usage is. JavaScript runs per
@@ -66,11 +53,11 @@ async function writeFirst(writable: WritableStream<Uint8Array>, bytes: Uint8Arra
  * upstream stalled; it stops the pipe the same way. (A client that stops reading for
  * that long holds the reads back too, and is treated the same.)
  */
-export function meteredBody(body: ReadableStream<Uint8Array>, options: MeterOptions): ReadableStream<Uint8Array> {
+export const teedMeter = (streams: TeeStreams): BodyMeter => (body, options) => {
   const [toClient, toCount] = body.tee();
-  const { readable, writable } = options.streams.passThrough();
+  const { readable, writable } = streams.passThrough();
   const { length } = options;
-  const pieces = options.streams.pieces(toCount, length === undefined ? undefined : length + 1);
+  const pieces = streams.pieces(toCount, length === undefined ? undefined : length + 1);
   const stopPipe = new AbortController();
   let stalled = false;
 
@@ -134,4 +121,4 @@ export function meteredBody(body: ReadableStream<Uint8Array>, options: MeterOpti
   })();
 
   return readable;
-}
+};
