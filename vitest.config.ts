@@ -15,6 +15,7 @@ const BOTH_RUNTIMES = [
   "test/node/durability.test.ts",
   "test/node/runtime-keys-e2e.test.ts",
   "test/node/upstream-faults.test.ts",
+  "test/node/stream-endings.test.ts",
   "test/node/large-body-timeout.test.ts",
   "test/node/subrequest-limits.test.ts",
   "test/node/request-log.test.ts",
