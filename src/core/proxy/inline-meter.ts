@@ -3,10 +3,11 @@ import type { BodyMeter } from "./body-meter";
 
 // The meter for runtimes whose streams run JavaScript per chunk anyway (Node's web
 // streams: their tee, their pipes and their reads are JavaScript). There a tee would only
-// add a copy of every chunk for its second branch, and garbage outside the JavaScript heap
-// that V8 frees late (a 200 MB stream grew the Node server by over 100 MiB). Instead the
-// body passes through one stream: each chunk the client asks for is read from the upstream,
-// its tail copied into the usage ring and handed on as it is.
+// add a copy of every chunk for its second branch: garbage outside the JavaScript heap that
+// V8 frees late (with it, a 200 MB stream through a warm Node server grew it by up to 44 MiB;
+// without it, by 0 to 2, bench/README.md). Instead the body passes through one stream: each
+// chunk the client asks for is read from the upstream, its tail copied into the usage ring
+// and handed on as it is.
 
 const STALLED = "The upstream stopped sending in the middle of the body.";
 
