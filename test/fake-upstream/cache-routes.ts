@@ -5,7 +5,7 @@ import { badRequest, invalidJson, routeNotFound } from "./error-bodies.ts";
 import type { Exchange } from "./exchange.ts";
 import { cacheJson, DEFAULT_CACHE_TTL_MS } from "./cache-records.ts";
 import type { StoredCache } from "./cache-records.ts";
-import { parseJson } from "./http-io.ts";
+import { parseJson, sleep } from "./http-io.ts";
 import { field } from "./json-access.ts";
 import { bareModelName } from "./model-name.ts";
 import { sendError, sendJson } from "./respond.ts";
@@ -28,7 +28,7 @@ function expiryOf(body: unknown, now: number): number | null | undefined {
   return undefined;
 }
 
-function create(ex: Exchange, route: ResourceRoute, body: unknown): void {
+async function create(ex: Exchange, route: ResourceRoute, body: unknown): Promise<void> {
   const model = field(body, "model");
   if (typeof model !== "string" || model === "") return sendError(ex, badRequest("CachedContent.model is required."));
   const bare = bareModelName(model);
@@ -51,6 +51,9 @@ function create(ex: Exchange, route: ResourceRoute, body: unknown): void {
   const displayName = field(body, "displayName");
   if (typeof displayName === "string") cache.displayName = displayName;
   ex.state.resources.caches.add(cache);
+  // Google creates the cache, then answers: a caller that leaves meanwhile does not undo it.
+  await sleep(ex.state.shapeOf(bare).firstByteDelayMsByKey?.[route.caller.key] ?? 0, ex.signal);
+  if (ex.signal.aborted) return;
   sendJson(ex, 200, cacheJson(cache));
 }
 
@@ -61,7 +64,7 @@ export function handleCaches(ex: Exchange, route: ResourceRoute): void {
   if (!parsed.ok) return sendError(ex, invalidJson());
   if (verb !== undefined) return sendError(ex, routeNotFound(ex.url.pathname));
   if (id === undefined) {
-    if (method === "POST") return create(ex, route, parsed.value);
+    if (method === "POST") return void create(ex, route, parsed.value);
     if (method !== "GET") return sendError(ex, routeNotFound(ex.url.pathname));
     const page = pageOf(caches.list(caller.project), ex.url.searchParams, config.listPageSize);
     if (!page.ok) return sendError(ex, invalidPageToken());

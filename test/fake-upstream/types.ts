@@ -76,7 +76,10 @@ export interface ModelShape {
   text?: string;
   /** Hang this long before sending status and headers (any response for the model). */
   firstByteDelayMs?: number;
-  /** Per-key override of firstByteDelayMs, so one key of a pool can hang while the others answer. */
+  /**
+   * Per-key override of firstByteDelayMs, so one key of a pool can hang while the others answer.
+   * A cachedContents create for the model waits this long after the cache exists.
+   */
   firstByteDelayMsByKey?: Record<string, number>;
   /** Destroy the socket after this many streamed chunks, before the stream ends cleanly. */
   resetAfterChunks?: number;

@@ -51,6 +51,7 @@ export async function twoIsolates() {
     addKeys: counted("addKeys", (keys, verify, role) => stub.addKeys(keys, verify, role)),
   };
   const background: Promise<unknown>[] = [];
+  const logs: unknown[] = [];
   const keyRing = new RefreshableKeyRing(await keyRingFor(poolKeys.join(",")));
   const services = {
     config: readConfig({ GEMINI_UPSTREAM_URL: `${upstreamOrigin}/v1beta`, PROXY_API_KEY: proxyToken, LOG_REQUESTS: "false" }),
@@ -58,26 +59,31 @@ export async function twoIsolates() {
     keyRing,
     keyManager,
     waitUntil: (promise: Promise<unknown>) => background.push(promise),
-    log: () => undefined,
+    // Every request's log line, to search for pool keys.
+    log: (line: unknown) => void logs.push(line),
   };
   const isolate = () => {
     const app = createApp();
-    return async (model: string) => {
-      const response = await app.fetch(
-        new Request(`http://proxy.test/v1beta/models/${model}:generateContent`, {
-          method: "POST",
-          headers: { "x-goog-api-key": proxyToken, "content-type": "application/json" },
-          body: JSON.stringify({ contents: [{ parts: [{ text: "hello" }] }] }),
-        }),
-        { services },
-      );
+    /** Any request to this isolate, with the proxy token unless the caller set a credential. */
+    const send = (path: string, init: RequestInit = {}): Promise<Response> => {
+      const headers = new Headers(init.headers);
+      if (!headers.has("x-goog-api-key") && !headers.has("authorization")) headers.set("x-goog-api-key", proxyToken);
+      return app.fetch(new Request(`http://proxy.test${path}`, { ...init, headers }), { services });
+    };
+    const generate = async (model: string) => {
+      const response = await send(`/v1beta/models/${model}:generateContent`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ contents: [{ parts: [{ text: "hello" }] }] }),
+      });
       // Read whole: usage is counted once the body has ended.
       await response.arrayBuffer();
       return response;
     };
+    return Object.assign(generate, { send });
   };
   const settle = () => Promise.allSettled(background.splice(0));
   /** The pool's key ids, in API_KEYS order. */
   const ids = keyRing.keys.map((key) => key.id);
-  return { a: isolate(), b: isolate(), calls, settle, stub, late, ids };
+  return { a: isolate(), b: isolate(), calls, settle, stub, late, ids, logs };
 }
