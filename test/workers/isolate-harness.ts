@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { workersLiveRuntime } from "../../src/cloudflare/live-runtime";
 import { createApp } from "../../src/core/app";
 import { readConfig } from "../../src/core/config";
 import type { KeyManager, KeyPoolAdmin } from "../../src/core/key-pool";
@@ -58,6 +59,7 @@ export async function twoIsolates() {
     // Refreshable: keys added at runtime are fetched by id when a request meets one.
     keyRing,
     keyManager,
+    live: workersLiveRuntime,
     waitUntil: (promise: Promise<unknown>) => background.push(promise),
     // Every request's log line, to search for pool keys.
     log: (line: unknown) => void logs.push(line),

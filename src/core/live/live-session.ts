@@ -99,11 +99,19 @@ async function runSession(client: LiveSocket, path: LivePath, services: ProxySer
 
   const tried: string[] = [];
   let failure: AttemptFailure | undefined;
+  /** A key the check refused before its session was opened. */
+  let withdrawn: string | undefined;
   let transientFailures = 0;
   for (;;) {
     if (clientGone) return;
-    const lease: Lease = await services.pool.acquire({ model, exclude: tried, ...(failure && { failure }) });
+    const lease: Lease = await services.pool.acquire({
+      model,
+      exclude: tried,
+      ...(failure && { failure }),
+      ...(withdrawn !== undefined && { withdrawn }),
+    });
     failure = undefined;
+    withdrawn = undefined;
     if (lease.keyId === null) {
       const reason =
         lease.cause === "exhausted" ? `RESOURCE_EXHAUSTED: all API keys of this proxy are out of quota for ${model}.` : `No API key can serve ${model} right now (${lease.cause}).`;
@@ -111,6 +119,13 @@ async function runSession(client: LiveSocket, path: LivePath, services: ProxySer
       return;
     }
     tried.push(lease.keyId);
+    // A key chosen from a view past a second old (local-pool.ts) is confirmed before the
+    // session opens: a session keeps its key for minutes, so one it was refused (disabled or
+    // removed elsewhere, marked, out of quota) must not get it. Only an idle isolate waits.
+    if (lease.confirmed !== undefined && !(await lease.confirmed)) {
+      withdrawn = lease.keyId;
+      continue;
+    }
     const key = await resolveKey(services, lease.keyId);
     if (key === undefined) continue;
 

@@ -4,6 +4,8 @@ import type { Route } from "../route";
 import type { ProxyServices } from "../services";
 import { claimOpenAIResources } from "../resources/claim-openai-resources";
 import { claimResources } from "../resources/claim-resources";
+import { createsResource } from "../resources/created-resources";
+import { createsBatch } from "../resources/openai-batch-resources";
 import { resolveKey } from "../ring-refresh";
 import type { EventInput } from "../admin-model";
 import { classifyUpstream, googleMessage, isForeignResource } from "../upstream-outcome";
@@ -88,6 +90,15 @@ async function unlessWithdrawn(sending: Promise<Response>, confirmed: Promise<bo
   const answer = await Promise.race([sending, confirmed.then((usable) => (usable ? sending : null))]);
   if (answer === null) sending.catch(() => undefined);
   return answer;
+}
+
+/**
+ * Whether Google creates something as soon as it gets the request (a cache, a batch, a long
+ * operation, an upload session): an attempt abandoned after it was sent would leave that in
+ * the abandoned key's project and create it again with the next key.
+ */
+function creates(route: Route, method: string): boolean {
+  return route.style === "gemini" ? createsResource(route, method) : createsBatch(route, method);
 }
 
 /** The upstream request's headers, with the declared length of a streamed upload. */
@@ -191,6 +202,18 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     // (the pool and this process disagree on API_KEYS only during a deploy) is skipped.
     const key = await resolveKey(services, lease.keyId);
     if (key === undefined) continue;
+    // A streamed body cannot be sent again, so its one attempt goes on whatever the check
+    // says; a creation waits for the check before it is sent (creates() says why); any other
+    // attempt is sent at once and raced against the check.
+    let check = request.body instanceof ReadableStream ? undefined : lease.confirmed;
+    if (check !== undefined && creates(route, request.method)) {
+      if (!(await check)) {
+        // Nothing was sent: nothing to record.
+        withdrawn = key.id;
+        continue;
+      }
+      check = undefined;
+    }
     if (!services.budget.take(1, ATTEMPT_RESERVE)) {
       return finish(fallback ?? subrequestLimitResponse(style, tried.length - 1, services.budget.limit));
     }
@@ -223,9 +246,8 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
         upload.sent,
         () => attempt.abort(),
       );
-      // Only a key chosen from an aged view carries a check (local-pool.ts); a streamed body
-      // cannot be sent again, so its one attempt goes on whatever the check says.
-      const answer = lease.confirmed === undefined || request.body instanceof ReadableStream ? await sending : await unlessWithdrawn(sending, lease.confirmed);
+      // Only a key chosen from an aged view carries a check (local-pool.ts).
+      const answer = check === undefined ? await sending : await unlessWithdrawn(sending, check);
       if (answer === null) {
         // Unanswered, so nothing happened to the key: no failure, incident or usage.
         attempt.abort();

@@ -23,9 +23,10 @@ export const RECHECK_AFTER_MS = 100;
  * The guarantee that follows: an active isolate learns every change to the pool (marks,
  * disables, removals, resets, quota counts) within about a second, from the background
  * refreshes past REFRESH_AFTER_MS and the usage batches' answers. An isolate idle for
- * longer may start one request on its old view, and abandons it as soon as the fresh view
- * arrives if that view says its key can no longer serve it. Marks this isolate learned
- * itself are never forgotten, whatever view arrives.
+ * longer starts every request that reaches it before a fresh view arrived on its old view
+ * (each asks for its own), and abandons each as soon as that view arrives if it says the
+ * key can no longer serve it; creations and Live sessions wait for it instead. Marks this
+ * isolate learned itself are never forgotten, whatever view arrives.
  */
 export const STALE_AFTER_MS = 1_000;
 /** Owners cached per isolate; the oldest entry is dropped beyond this. */
