@@ -233,6 +233,28 @@ describe("an isolate's pool view", () => {
     expect(await confirmedOf(spent)).toBe(false);
   });
 
+  // Finding (break11b F4): a withdrawn send is looked for under the key's quota scope as the
+  // fresh view has it (local-view.ts #unsend). A key removed from its group's pool (or moved to
+  // another group) meanwhile has another scope there, so its send stays counted against the
+  // group it was sent under, for PENDING_MAX_MS (10 minutes): the group looks a request fuller.
+  it.fails("a withdrawn attempt stops counting against its group even when the fresh view removed its key", async () => {
+    const { manager, pool, pick } = isolate();
+    // a and b share one group's quota: two requests a day for "m", none used yet.
+    for (const key of manager.keys.slice(0, 2)) key.scope = "group:g";
+    manager.quota = [{ ...dayLimit("a", 2, 0), scope: "group:g" }];
+    await pick("other");
+    vi.setSystemTime(NOW + STALE_AFTER_MS + 1);
+    // Another isolate removes a.
+    manager.keys.splice(0, 1);
+    manager.version++;
+    const lease = await pool().acquire({ model: "m", exclude: ["b", "c"] });
+    expect(lease).toMatchObject({ keyId: "a" });
+    expect(await confirmedOf(lease)).toBe(false);
+    // The retry takes one of the group's two requests; the withdrawn one took none.
+    expect(await pool().acquire({ model: "m", exclude: ["a", "c"], withdrawn: "a" })).toMatchObject({ keyId: "b" });
+    expect(await pool().acquire({ model: "m", exclude: ["a", "c"] })).toMatchObject({ keyId: "b" });
+  });
+
   it("a check the manager cannot answer confirms the key: the request goes on rather than fail", async () => {
     const { manager, pool, pick } = isolate();
     await pick("m");
