@@ -174,3 +174,57 @@ describe("a Live session on an idle isolate", () => {
     expect(opened).toEqual([poolKeys[1]]);
   }, 15_000);
 });
+
+describe("the check racing the upstream and the client", () => {
+  it("ends a request whose client left after its first attempt was abandoned: no third attempt, nothing recorded", async () => {
+    const model = uniqueModel("aged-left");
+    const [first, second] = poolKeys;
+    const { a, settle, stub, ids, calls } = await idleWithFirstDisabled();
+    await fake.model({ model, firstByteDelayMsByKey: { [first!]: 2_000, [second!]: 2_000 } });
+    const before = calls.length;
+    const client = new AbortController();
+    // The fresh view says no at about 300 ms; the client leaves during the retry.
+    setTimeout(() => client.abort(), 700);
+    const started = Date.now();
+    const outcome = await a
+      .send(`/v1beta/models/${model}:generateContent`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ contents: [{ parts: [{ text: "hello" }] }] }),
+        signal: client.signal,
+      })
+      .then(
+        (response) => response.status,
+        (error: unknown) => (error instanceof Error ? error.name : String(error)),
+      );
+    // Settled when the client left, not when Google would have answered.
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(outcome).not.toBe(200);
+    expect((await attemptsOf(model)).map(({ apiKey, clientAborted }) => ({ apiKey, clientAborted }))).toEqual([
+      { apiKey: first, clientAborted: true },
+      { apiKey: second, clientAborted: true },
+    ]);
+    await settle();
+    expect(calls.slice(before).filter((name) => name !== "poolView" && name !== "recordUsage")).toEqual([]);
+    const keys = (await stub.snapshot()).keys;
+    expect(keys.filter((key) => ids.slice(0, 2).includes(key.id)).map((key) => key.models[model])).toEqual([undefined, undefined]);
+  });
+
+  it("counts a request once when Google's 429 and the check's no arrive together", async () => {
+    const model = uniqueModel("aged-429");
+    const [first, second] = poolKeys;
+    const { a, settle, stub, ids } = await idleWithFirstDisabled();
+    await fake.quota({ key: first!, model, perDay: 0 });
+    // Google refuses the first key at about the moment the fresh view arrives (300 ms).
+    await fake.model({ model, firstByteDelayMsByKey: { [first!]: 300 } });
+
+    expect((await a(model)).status).toBe(200);
+    const attempts = await attemptsOf(model);
+    expect(attempts.filter((request) => request.status === 200).map((request) => request.apiKey)).toEqual([second]);
+    expect(attempts.filter((request) => request.apiKey === first)).toHaveLength(1);
+    await settle();
+    const keys = (await stub.snapshot()).keys;
+    expect(keys.find((key) => key.id === ids[1])?.models[model]?.requests).toBe(1);
+    expect(keys.find((key) => key.id === ids[0])?.models[model]?.requests ?? 0).toBe(0);
+  });
+});
