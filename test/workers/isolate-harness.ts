@@ -21,8 +21,16 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 export async function twoIsolates() {
   const stub = env.API_KEY_MANAGER.getByName(`isolate-views-${++managers}`);
   const calls: string[] = [];
-  /** How late the manager's pool views arrive. */
-  const late = { viewMs: 0 };
+  /**
+   * How late the manager's pool views arrive (`viewMs`), and the answers to its other calls
+   * that carry a view too (`answerMs`: failures, usage, owners), as from an object far away.
+   */
+  const late = { viewMs: 0, answerMs: 0 };
+  const after = async <T>(answer: Promise<T>): Promise<T> => {
+    const value = await answer;
+    if (late.answerMs > 0) await sleep(late.answerMs);
+    return value;
+  };
   const counted = <A extends unknown[], R>(name: string, call: (...args: A) => Promise<R>) => (...args: A) => {
     calls.push(name);
     return call(...args);
@@ -34,9 +42,9 @@ export async function twoIsolates() {
       if (late.viewMs > 0) await sleep(late.viewMs);
       return view;
     }),
-    recordFailure: counted("recordFailure", (failure, known) => stub.recordFailure(failure, known)),
-    ownersOf: counted("ownersOf", (names, known) => stub.ownersOf(names, known)),
-    recordUsage: counted("recordUsage", (reports, known) => stub.recordUsage(reports, known)),
+    recordFailure: counted("recordFailure", (failure, known) => after(stub.recordFailure(failure, known))),
+    ownersOf: counted("ownersOf", (names, known) => after(stub.ownersOf(names, known))),
+    recordUsage: counted("recordUsage", (reports, known) => after(stub.recordUsage(reports, known))),
     recordOwnership: counted("recordOwnership", (entries) => stub.recordOwnership(entries)),
     forgetResources: counted("forgetResources", (names) => stub.forgetResources(names)),
     snapshot: counted("snapshot", () => stub.snapshot()),

@@ -255,6 +255,25 @@ describe("an isolate's pool view", () => {
     expect(await pool().acquire({ model: "m", exclude: ["a", "c"] })).toMatchObject({ keyId: "b" });
   });
 
+  it("a retry in a request that started on an aged view waits for the view on its way, and asks for no other", async () => {
+    const { manager, pool, pick } = isolate();
+    await pick("m");
+    vi.setSystemTime(NOW + STALE_AFTER_MS + 1);
+    // Other isolates learned that b and c are out of quota for "m".
+    for (const keyId of ["b", "c"]) manager.marks.push({ keyId, model: "m", until: NOW + 86_400_000 });
+    manager.version++;
+    const release = manager.holdAnswers();
+    const request = pool();
+    expect(await request.acquire({ model: "m", exclude: [] })).toMatchObject({ keyId: "b" });
+    // Google refused b at once, before the fresh view arrived: the retry waits for that view
+    // rather than start on c, which the manager already knows is spent.
+    const retry = request.acquire({ model: "m", exclude: ["b"], failure: { keyId: "b", model: "m", fault: DAY_QUOTA } });
+    expect(await settlesWithin(retry)).toBe(false);
+    release();
+    expect(await retry).toEqual({ keyId: "a", pinned: false });
+    expect(manager.calls).toEqual(["poolView", "poolView", "recordFailure"]);
+  });
+
   it("a check the manager cannot answer confirms the key: the request goes on rather than fail", async () => {
     const { manager, pool, pick } = isolate();
     await pick("m");

@@ -80,6 +80,14 @@ export function localPool(
     waitUntil(confirmed);
     return confirmed;
   };
+  /**
+   * The fresh view this request asked for when it chose from an aged one. A retry in the same
+   * request (Google refused the key, or the check withdrew it) waits for it: choosing from the
+   * old view again would start each retry on a key the manager may already know is out of
+   * quota, with a call of its own, as fast as Google refuses them, until the budget runs out.
+   * The pool is made per request (app.ts), so this promise never crosses requests.
+   */
+  let asked: Promise<void> | null = null;
   const report = async (failure: AttemptFailure, askedAt: number): Promise<void> => {
     view.apply(await manager.recordFailure(failure, view.stamp), askedAt);
     view.confirm(failure);
@@ -107,13 +115,20 @@ export function localPool(
     verifyKey: afterChange(manager.verifyKey),
     bulk: afterChange(manager.bulk),
     async acquire(request) {
-      const now = Date.now();
+      let now = Date.now();
       if (request.failure !== undefined) {
         // This isolate knows at once; the others learn it from the manager's next view.
         view.learn(request.failure, now);
         waitUntil(report(request.failure, now));
       }
       if (request.withdrawn !== undefined) view.withdraw(request.withdrawn, request.model);
+      if (asked !== null) {
+        const pending = asked;
+        asked = null;
+        // A view that failed to arrive leaves the old one: asked for again below, as before.
+        await pending.catch(() => undefined);
+        now = Date.now();
+      }
       const { owners, uncached } = view.ownersOf(request, now);
       /** A fresh view on its way while the request chooses from an aged one. */
       let arriving: Promise<void> | null = null;
@@ -131,6 +146,7 @@ export function localPool(
           await arriving;
           arriving = null;
         }
+        asked = arriving;
       }
       const binding = bindingOf(request, owners);
       const lease = view.choose(request, binding, Date.now());
