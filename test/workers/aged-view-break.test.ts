@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { newKey } from "./admin-harness";
 import { sleep, twoIsolates } from "./isolate-harness";
-import { fake, leakedKeyFragments, poolKeys, uniqueModel, upstreamOrigin } from "./support";
+import { fake, leakedKeyFragments, poolKeys, proxyToken, uniqueModel, upstreamOrigin } from "./support";
 
 // Attempts to break the aged-view check (issue 11): an idle isolate chooses from its old
 // view, asks for a fresh one at the same moment, and abandons the attempt when that view
@@ -116,6 +116,31 @@ describe("the aged-view check, attacked", () => {
     expect(keys.find((key) => key.id === ids[0])?.models[model]).toBeUndefined();
     expect(keys.find((key) => key.id === ids[1])?.models[model]?.requests).toBe(1);
     expect(leakedKeyFragments(events + JSON.stringify([...response.headers]) + JSON.stringify(logs))).toEqual([]);
+  });
+
+  it("retries an OpenAI-style chat completion abandoned before its answer on another key, once", async () => {
+    const model = uniqueModel("aged-openai");
+    const first = poolKeys[0]!;
+    const { a, settle, stub, ids, logs } = await idleWithFirstDisabled();
+    await fake.model({ model, firstByteDelayMsByKey: { [first]: 2_000 } });
+
+    const response = await a.send("/v1/chat/completions", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${proxyToken}` },
+      body: JSON.stringify({ model, messages: [{ role: "user", content: "hello" }] }),
+    });
+    const answer = await response.text();
+    expect(response.status).toBe(200);
+    expect(JSON.parse(answer)).toHaveProperty("choices");
+    expect((await attemptsOf(model)).map(({ apiKey, status }) => ({ apiKey, status }))).toEqual([
+      { apiKey: first, status: null },
+      { apiKey: poolKeys[1], status: 200 },
+    ]);
+    await settle();
+    const keys = (await stub.snapshot()).keys;
+    expect(keys.find((key) => key.id === ids[0])?.models[model]).toBeUndefined();
+    expect(keys.find((key) => key.id === ids[1])?.models[model]?.requests).toBe(1);
+    expect(leakedKeyFragments(answer + JSON.stringify([...response.headers]) + JSON.stringify(logs))).toEqual([]);
   });
 
   // FINDING 2 (fixed in forward.ts): an abandoned attempt has reached Google, which acts on it

@@ -63,7 +63,12 @@ export async function twoIsolates() {
   const logs: unknown[] = [];
   const keyRing = new RefreshableKeyRing(await keyRingFor(poolKeys.join(",")));
   const services = {
-    config: readConfig({ GEMINI_UPSTREAM_URL: `${upstreamOrigin}/v1beta`, PROXY_API_KEY: proxyToken, LOG_REQUESTS: "false" }),
+    config: readConfig({
+      GEMINI_UPSTREAM_URL: `${upstreamOrigin}/v1beta`,
+      OPENAI_UPSTREAM_URL: `${upstreamOrigin}/v1beta/openai`,
+      PROXY_API_KEY: proxyToken,
+      LOG_REQUESTS: "false",
+    }),
     // Refreshable: keys added at runtime are fetched by id when a request meets one.
     keyRing,
     keyManager,
