@@ -143,6 +143,42 @@ describe("the aged-view check, attacked", () => {
     expect(leakedKeyFragments(answer + JSON.stringify([...response.headers]) + JSON.stringify(logs))).toEqual([]);
   });
 
+  it("answers resource_owner_unavailable, as with a fresh view, when a cache's owner was disabled elsewhere", async () => {
+    const model = uniqueModel("aged-owner");
+    const { a, settle, stub, late, ids } = await twoIsolates();
+    const created = await a.send("/v1beta/cachedContents", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: `models/${model}`, contents: [{ role: "user", parts: [{ text: "a long document ".repeat(50) }] }] }),
+    });
+    expect(created.status).toBe(200);
+    const { name } = await created.json<{ name: string }>();
+    const useCache = () =>
+      a.send(`/v1beta/models/${model}:generateContent`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ cachedContent: name, contents: [{ parts: [{ text: "summarise" }] }] }),
+      });
+    // The first use looks the owner up and caches it in the isolate's view.
+    const first = await useCache();
+    expect(first.status).toBe(200);
+    await first.text();
+    const owner = (await fake.log(model)).requests.at(-1)!.apiKey!;
+    await sleep(IDLE_MS);
+    await stub.disableKey(ids[poolKeys.indexOf(owner)]!, "disabled elsewhere", "admin");
+    late.viewMs = 300;
+    await fake.model({ model, firstByteDelayMsByKey: { [owner]: 2_000 } });
+    const before = (await fake.log(model)).requests.length;
+
+    const refused = await useCache();
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ error: { status: "PERMISSION_DENIED", message: expect.stringContaining("belongs to a pool key that is disabled") } });
+    // It reached Google with the owner first (the view was old), and no other key.
+    const attempts = (await attemptsOf(model)).slice(before);
+    expect(attempts.map(({ apiKey, status }) => ({ apiKey, status }))).toEqual([{ apiKey: owner, status: null }]);
+    await settle();
+  });
+
   // FINDING 2 (fixed in forward.ts): an abandoned attempt has reached Google, which acts on it
   // whether or not the proxy waits for the answer. For a request that creates something (a
   // cache, a batch, an upload session), the retry on another key created it a second time: the
