@@ -138,9 +138,29 @@ export class LocalView {
 
   /** Forgets one of this isolate's sends with the key that no usage report carries yet. */
   #unsend(keyId: string, model: string): void {
-    const sent = this.#sent.get(quotaKey(this.#state.scopeOf(keyId), model));
-    const index = sent?.findIndex((send) => send.keyId === keyId && !send.delivering) ?? -1;
-    if (index >= 0) sent?.splice(index, 1);
+    const found = this.#undelivered(keyId, model);
+    if (found !== undefined) found.list.splice(found.list.indexOf(found.send), 1);
+  }
+
+  /**
+   * One of this isolate's sends with the key for the model that no usage report carries yet:
+   * under the key's quota scope as this view has it, else under the scope it was sent in. A
+   * view that removed the key or moved it to another group since would otherwise leave the
+   * send counting against its old group until PENDING_MAX_MS.
+   */
+  #undelivered(keyId: string, model: string): { list: Sent[]; send: Sent } | undefined {
+    const inList = (list: Sent[] | undefined) => {
+      const send = list?.find((candidate) => candidate.keyId === keyId && !candidate.delivering);
+      return list === undefined || send === undefined ? undefined : { list, send };
+    };
+    const found = inList(this.#sent.get(quotaKey(this.#state.scopeOf(keyId), model)));
+    if (found !== undefined) return found;
+    const suffix = quotaKey("", model);
+    for (const [key, list] of this.#sent) {
+      const elsewhere = key.endsWith(suffix) ? inList(list) : undefined;
+      if (elsewhere !== undefined) return elsewhere;
+    }
+    return undefined;
   }
 
   /** The manager has recorded this failure: its views carry the mark from now on. */
@@ -154,8 +174,7 @@ export class LocalView {
   delivering(reports: readonly UsageReport[]): Sent[] {
     const taken: Sent[] = [];
     for (const report of reports) {
-      const sent = this.#sent.get(quotaKey(this.#state.scopeOf(report.keyId), report.model));
-      const send = sent?.find((candidate) => candidate.keyId === report.keyId && !candidate.delivering);
+      const send = this.#undelivered(report.keyId, report.model)?.send;
       if (send === undefined) continue;
       send.delivering = true;
       send.tokens = report.promptTokens;
