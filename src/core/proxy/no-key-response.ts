@@ -133,7 +133,7 @@ export function subrequestLimitResponse(style: ApiStyle, sent: number, limit: nu
     style,
     503,
     `The proxy tried ${sent} API keys for this request without success and stopped at the Workers limit of ${limit} ` +
-      "subrequests per request (SUBREQUEST_LIMIT). The keys it tried are marked; send the request again to try the others.",
+      "subrequests per request (SUBREQUEST_LIMIT). The keys that refused it are marked; send the request again to try the others.",
     { headers: { "retry-after": "1" }, code: "subrequest_limit" },
   );
 }
