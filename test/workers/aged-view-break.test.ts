@@ -32,6 +32,24 @@ async function idleWithFirstDisabled() {
   return isolates;
 }
 
+/**
+ * The first attempt (with the first key, disabled elsewhere) was abandoned unanswered, the
+ * second key served the request and is the only one counted for it, and no key leaked into
+ * what the client saw (`seen`) or the log.
+ */
+async function expectServedBySecondKeyOnce(model: string, isolate: Pick<Awaited<ReturnType<typeof idleWithFirstDisabled>>, "settle" | "stub" | "ids" | "logs">, seen: string) {
+  const { settle, stub, ids, logs } = isolate;
+  expect((await attemptsOf(model)).map(({ apiKey, status }) => ({ apiKey, status }))).toEqual([
+    { apiKey: poolKeys[0], status: null },
+    { apiKey: poolKeys[1], status: 200 },
+  ]);
+  await settle();
+  const keys = (await stub.snapshot()).keys;
+  expect(keys.find((key) => key.id === ids[0])?.models[model]).toBeUndefined();
+  expect(keys.find((key) => key.id === ids[1])?.models[model]?.requests).toBe(1);
+  expect(leakedKeyFragments(seen + JSON.stringify(logs))).toEqual([]);
+}
+
 describe("the aged-view check, attacked", () => {
   // FINDING 1. The README said "its next request chooses from the old copy"; it now says what
   // happens: every request that reaches an idle isolate before the first fresh view lands
@@ -106,16 +124,7 @@ describe("the aged-view check, attacked", () => {
     expect(response.headers.get("content-type")).toContain("text/event-stream");
     expect(events.match(/^data: /gm)).toHaveLength(4);
     expect(events).not.toContain("error");
-    const attempts = await attemptsOf(model);
-    expect(attempts.map(({ apiKey, status }) => ({ apiKey, status }))).toEqual([
-      { apiKey: first, status: null },
-      { apiKey: poolKeys[1], status: 200 },
-    ]);
-    await settle();
-    const keys = (await stub.snapshot()).keys;
-    expect(keys.find((key) => key.id === ids[0])?.models[model]).toBeUndefined();
-    expect(keys.find((key) => key.id === ids[1])?.models[model]?.requests).toBe(1);
-    expect(leakedKeyFragments(events + JSON.stringify([...response.headers]) + JSON.stringify(logs))).toEqual([]);
+    await expectServedBySecondKeyOnce(model, { settle, stub, ids, logs }, events + JSON.stringify([...response.headers]));
   });
 
   it("retries an OpenAI-style chat completion abandoned before its answer on another key, once", async () => {
@@ -132,15 +141,7 @@ describe("the aged-view check, attacked", () => {
     const answer = await response.text();
     expect(response.status).toBe(200);
     expect(JSON.parse(answer)).toHaveProperty("choices");
-    expect((await attemptsOf(model)).map(({ apiKey, status }) => ({ apiKey, status }))).toEqual([
-      { apiKey: first, status: null },
-      { apiKey: poolKeys[1], status: 200 },
-    ]);
-    await settle();
-    const keys = (await stub.snapshot()).keys;
-    expect(keys.find((key) => key.id === ids[0])?.models[model]).toBeUndefined();
-    expect(keys.find((key) => key.id === ids[1])?.models[model]?.requests).toBe(1);
-    expect(leakedKeyFragments(answer + JSON.stringify([...response.headers]) + JSON.stringify(logs))).toEqual([]);
+    await expectServedBySecondKeyOnce(model, { settle, stub, ids, logs }, answer + JSON.stringify([...response.headers]));
   });
 
   it("answers resource_owner_unavailable, as with a fresh view, when a cache's owner was disabled elsewhere", async () => {
