@@ -34,7 +34,7 @@ export interface StreamRuntime {
 /** A body holds more bytes than it declared. */
 export class LongerThanDeclared extends RangeError {}
 
-/** Standard streams: correct anywhere, but a piece is whatever one chunk the stream yields. */
+/** Standard streams: correct anywhere; each chunk a stream yields is handled as it comes. */
 export const standardStreams: StreamRuntime = {
   passThrough: () => new TransformStream<Uint8Array, Uint8Array>(),
   // Standard pipes and tees run JavaScript per chunk anyway: a tee would only add a copy.
