@@ -167,10 +167,15 @@ export interface PoolView {
   disabled: DisabledCounts;
 }
 
-/** Sent back on every manager call: the view itself only when `known` is out of date. */
+/**
+ * Sent back on every manager call: the view itself only when `known` is out of date, and
+ * when all that changed since `known` are quota counts, only the entries counted since.
+ */
 export interface ViewUpdate {
   stamp: ViewStamp;
   view?: PoolView;
+  /** The quota entries whose counts changed since the caller's stamp; the rest of its view stands. */
+  quota?: QuotaEntry[];
 }
 
 /** The source of truth's side: every method is a (remote) call; those that change or read the pool answer with a view update. */

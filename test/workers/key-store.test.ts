@@ -168,6 +168,36 @@ describe("KeyStore", () => {
     });
   });
 
+  it("sends a view behind only by counts just the entries counted since it, and the whole view after any other change", async () => {
+    await withStore((store, reopen) => {
+      const served = (keyId: string, at: number) => ({ keyId, model: "m", promptTokens: 10, outputTokens: 5, at });
+      const scopes = (entries: readonly { scope: string }[] | undefined) => entries?.map((entry) => entry.scope).sort();
+      store.setLimit({ model: "m", window: "rpm", value: 10 }, NOW);
+      const first = store.view(null, NOW);
+      expect(scopes(first.view?.quota)).toEqual(["key:a", "key:b", "key:c"]);
+
+      store.recordUsage([served("b", NOW + 1)], NOW + 1);
+      const counted = store.view(first.stamp, NOW + 2);
+      expect(counted.view).toBeUndefined();
+      expect(counted.quota).toEqual([expect.objectContaining({ scope: "key:b", model: "m", dayRequests: 1, sends: [NOW + 1] })]);
+      expect(store.view(counted.stamp, NOW + 3)).toEqual({ stamp: counted.stamp });
+      // Two counts behind: both entries.
+      store.recordUsage([served("c", NOW + 4)], NOW + 4);
+      expect(scopes(store.view(first.stamp, NOW + 5).quota)).toEqual(["key:b", "key:c"]);
+
+      // A mark is more than a count, and so is a new limit: the whole view, marks and all.
+      store.recordFailure({ keyId: "a", model: "m", fault: DAY_QUOTA }, NOW + 6);
+      const marked = store.view(counted.stamp, NOW + 7);
+      expect(marked.quota).toBeUndefined();
+      expect(marked.view?.marks).toEqual([expect.objectContaining({ keyId: "a", model: "m" })]);
+      store.setLimit({ model: "m", window: "rpd", value: 100 }, NOW + 8);
+      expect(store.view(marked.stamp, NOW + 9).view?.quota.map((entry) => entry.limits)).toEqual(Array(3).fill({ rpm: 10, rpd: 100 }));
+      // A manager that restarted sends the whole view to a stamp of its previous life.
+      store.recordUsage([served("a", NOW + 10)], NOW + 10);
+      expect(reopen().view(marked.stamp, NOW + 11).view?.keys).toHaveLength(3);
+    });
+  });
+
   it("counts usage per key, model and Pacific day, with hourly and daily history", async () => {
     await withStore((store) => {
       // One batch, as the proxy sends them: each report counts in the day and hour it was served.

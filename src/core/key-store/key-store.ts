@@ -10,7 +10,7 @@ import { migrate } from "./migrations";
 import type { SqlRunner } from "./sql";
 import { PoolState, quotaScope } from "./pool-state";
 import { buildKeyStats, type PoolKeyStats } from "./key-stats";
-import { ALL_SCOPES, QuotaBook } from "./quota-book";
+import { ALL_SCOPES, QuotaBook, quotaKey } from "./quota-book";
 import { Recency } from "./recency";
 import type { QuotaWindow } from "../quota-limits";
 import { withQuotaStats } from "./capacity";
@@ -69,6 +69,13 @@ export class KeyStore {
   /** Names this instance's state for isolates' views; see ViewStamp. */
   readonly #epoch: string;
   #version = 0;
+  /**
+   * The last version that changed more than quota counts. An isolate whose view is at
+   * least that new gets only the quota entries counted since its own (see view()).
+   */
+  #wholeFrom = 0;
+  /** Per quota scope and model with a known limit: the version its counts last changed at. */
+  readonly #countedAt = new Map<string, number>();
   /** Requests per quota scope and model in the current day and minute window, and the known limits. */
   #quota = new QuotaBook();
   readonly events: EventLog;
@@ -89,6 +96,11 @@ export class KeyStore {
     this.#restoreQuota(Date.now());
   }
 
+  /** A change isolates must take whole: keys, marks, limits, groups, who disabled what. */
+  #changed(): void {
+    this.#wholeFrom = ++this.#version;
+  }
+
   /** Reads keys and marks back from storage after changes made with SQL in bulk. */
   #reload(): void {
     const keys = this.#sql<{ id: string; position: number; disabled: number; grp: string | null }>(
@@ -98,7 +110,7 @@ export class KeyStore {
       (row) => ({ keyId: row.key_id, model: row.model, until: row.until }),
     );
     this.#state.load(keys, marks);
-    this.#version++;
+    this.#changed();
   }
 
   /**
@@ -107,6 +119,8 @@ export class KeyStore {
    */
   #restoreQuota(now: number): void {
     this.#quota = new QuotaBook();
+    this.#countedAt.clear();
+    this.#changed();
     const scopes = this.#scopes();
     for (const row of this.#sql<{ scope: string; model: string; window: QuotaWindow; value: number; source: "learned" | "set"; at: number; window_ms: number | null }>(
       "SELECT scope, model, window, value, source, at, window_ms FROM limits",
@@ -138,7 +152,7 @@ export class KeyStore {
       this.#saveLimit(scope, model, window, value, "set", now);
     }
     this.#quota.set(scope, model, window, value, now, this.#scopes(), now);
-    this.#version++;
+    this.#changed();
   }
 
   /** What the quota counts say about each key, for the key choice. */
@@ -153,6 +167,14 @@ export class KeyStore {
   view(known: ViewStamp | null, now: number): ViewUpdate {
     const stamp = { epoch: this.#epoch, version: this.#version };
     if (known !== null && known.epoch === stamp.epoch && known.version === stamp.version) return { stamp };
+    // Only counts changed since the caller's view (its requests were counted): only those
+    // entries go. A whole view of hundreds of keys costs the isolate milliseconds of the
+    // Free plan's 10 to take (npm run bench:view), and a one-at-a-time client takes one per request.
+    if (known !== null && known.epoch === stamp.epoch && known.version >= this.#wholeFrom) {
+      const counted = new Set<string>();
+      for (const [key, at] of this.#countedAt) if (at > known.version) counted.add(key);
+      return { stamp, quota: this.#quota.entries(now, true).filter((entry) => counted.has(quotaKey(entry.scope, entry.model))) };
+    }
     return {
       stamp,
       view: { keys: this.#state.keys().map((key) => ({ ...key })), marks: this.#state.marks(now), quota: this.#quota.entries(now, true), disabled: this.changes.disabledCounts() },
@@ -204,7 +226,7 @@ export class KeyStore {
         for (const mark of marks) this.#writeMark(move.id, mark.model, { kind: "exhausted", until: mark.until, strikes: 1 }, mark.reason, now, false);
       }
     }
-    this.#version++;
+    this.#changed();
   }
 
   /** Rereads the in-memory key state after `changes` changed keys. */
@@ -298,7 +320,7 @@ export class KeyStore {
     if (fault.kind === "key-disabled") {
       if (this.changes.disableByGoogle(keyId, fault.reason, status, now)) {
         this.#state.disable(keyId);
-        this.#version++;
+        this.#changed();
       }
       return;
     }
@@ -325,7 +347,7 @@ export class KeyStore {
         if (member !== keyId) this.#writeMark(member, model, { ...mark, strikes: 1 }, fault.reason, now, false);
       }
     }
-    this.#version++;
+    this.#changed();
   }
 
   /** Stores a mark; unless `replace`, only where the key is not marked longer already. */
@@ -366,7 +388,7 @@ export class KeyStore {
     const limits = fault.limits ?? [];
     if (this.#quota.learn(scope, model, limits, now)) {
       for (const { window, value } of limits) if (value > 0) this.#saveLimit(scope, model, window, value, "learned", now);
-      this.#version++;
+      this.#changed();
     }
     const perMinute = limits.find((limit) => limit.window === "rpm");
     if (fault.kind === "quota-minute" && perMinute !== undefined && this.#quota.expectWindow(scope, model, perMinute.value, now + fault.retryAfterMs, now)) {
@@ -377,7 +399,7 @@ export class KeyStore {
   #saveWindow(scope: string, model: string): void {
     const windowMs = this.#quota.get(scope, model)?.windowMs ?? null;
     this.#sql("UPDATE limits SET window_ms = ? WHERE scope = ? AND model = ? AND source = 'learned'", windowMs, scope, model);
-    this.#version++;
+    this.#changed();
   }
 
   /** Failures that mark nothing (5xx, timeouts) but belong in a key's history. */
@@ -394,7 +416,7 @@ export class KeyStore {
       const scope = this.#state.scopeOf(keyId);
       if (this.#quota.count(scope, model, report.sentAt ?? at, report.promptTokens, now)) this.#saveWindow(scope, model);
       // Isolates count against known limits: they need the new figures.
-      if (Object.keys(this.#quota.get(scope, model)?.limits ?? {}).length > 0) this.#version++;
+      if (Object.keys(this.#quota.get(scope, model)?.limits ?? {}).length > 0) this.#countedAt.set(quotaKey(scope, model), ++this.#version);
       const day = quotaDay(at);
       const hour = at - (at % HOUR_MS);
       const dayGroup = `${day}|${keyId}|${model}`;

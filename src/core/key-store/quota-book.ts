@@ -108,6 +108,11 @@ export class QuotaBook {
     return entries;
   }
 
+  /** Replaces the given entries and keeps the others: an isolate taking the manager's new counts. */
+  update(entries: readonly QuotaEntry[]): void {
+    for (const entry of entries) this.#entries.set(quotaKey(entry.scope, entry.model), copyEntry(entry));
+  }
+
   /** Replaces every entry: an isolate taking the manager's view. */
   load(entries: readonly QuotaEntry[]): void {
     this.#entries.clear();

@@ -85,15 +85,25 @@ export class LocalView {
   /** Takes a manager's answer to a call made at `askedAt`; an answer older than the view held is ignored. */
   apply(update: ViewUpdate, given: number): void {
     const askedAt = given < this.#invalidatedAt ? Number.NEGATIVE_INFINITY : given;
-    const { stamp, view } = update;
+    const { stamp, view, quota } = update;
     const held = this.#stamp;
     const sameEpoch = held !== null && held.epoch === stamp.epoch;
-    if (view === undefined) {
+    if (view === undefined && quota === undefined) {
       // "Unchanged since what you sent": still news if nothing newer arrived meanwhile.
       if (sameEpoch && held.version === stamp.version) this.#askedAt = Math.max(this.#askedAt, askedAt);
       return;
     }
     if (sameEpoch && stamp.version < held.version) return;
+    if (view === undefined) {
+      // Counts changed since the stamp the call sent, and nothing else: the view held is that
+      // one or newer (views only move forward), so these entries bring it up to this stamp.
+      // From another epoch (the manager restarted since) they are not about the view held.
+      if (!sameEpoch || quota === undefined) return;
+      this.#quota.update(quota);
+      this.#stamp = stamp;
+      this.#askedAt = stamp.version === held.version ? Math.max(this.#askedAt, askedAt) : askedAt;
+      return;
+    }
     this.#state.load(view.keys, view.marks);
     this.#quota.load(view.quota);
     this.#disabled = view.disabled;

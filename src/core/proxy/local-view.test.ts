@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import type { QuotaEntry } from "../key-store/quota-book";
+import { quotaDay } from "../pacific-time";
+import { LocalView } from "./local-view";
+
+// An isolate's view taking the manager's answers: a whole view, or when only counts changed
+// since the stamp its call sent, just the quota entries counted since (key-store.ts view()).
+
+const NOW = Date.parse("2026-11-27T20:00:00Z");
+const keys = ["a", "b"].map((id, index) => ({ id, position: index + 1, disabled: false, scope: `key:${id}` }));
+
+/** A scope's counts for model "m" with one request a minute allowed, `sends` in the window. */
+function entry(scope: string, sends: number[]): QuotaEntry {
+  return {
+    scope,
+    model: "m",
+    limits: { rpm: 1 },
+    known: { rpm: { value: 1, source: "set", at: NOW } },
+    windowMs: 60_000,
+    windowKnown: true,
+    day: quotaDay(NOW),
+    dayRequests: sends.length,
+    sends,
+    tokens: sends.map((at) => ({ at, tokens: 1 })),
+  };
+}
+
+describe("a view taking the counts changed since its stamp", () => {
+  it("replaces those entries, keeps the rest, and ignores counts older than its view or from another epoch", () => {
+    const view = new LocalView();
+    view.apply({ stamp: { epoch: "e", version: 1 }, view: { keys, marks: [], quota: [entry("key:a", []), entry("key:b", [])], disabled: {} } }, NOW);
+    expect([view.stillServes("a", "m", NOW), view.stillServes("b", "m", NOW)]).toEqual([true, true]);
+
+    view.apply({ stamp: { epoch: "e", version: 3 }, quota: [entry("key:a", [NOW - 1_000])] }, NOW + 10);
+    expect(view.stamp).toEqual({ epoch: "e", version: 3 });
+    expect(view.age(NOW + 15)).toBe(5);
+    // a's one request of the minute is spent; b's count was not in the answer and stands.
+    expect([view.stillServes("a", "m", NOW + 20), view.stillServes("b", "m", NOW + 20)]).toEqual([false, true]);
+
+    view.apply({ stamp: { epoch: "e", version: 2 }, quota: [entry("key:b", [NOW - 1_000])] }, NOW + 30);
+    view.apply({ stamp: { epoch: "restarted", version: 9 }, quota: [entry("key:b", [NOW - 1_000])] }, NOW + 30);
+    expect(view.stamp).toEqual({ epoch: "e", version: 3 });
+    expect(view.stillServes("b", "m", NOW + 40)).toBe(true);
+  });
+});
