@@ -176,6 +176,8 @@ export interface ViewUpdate {
   view?: PoolView;
   /** The quota entries whose counts changed since the caller's stamp; the rest of its view stands. */
   quota?: QuotaEntry[];
+  /** With `quota`: the version of the caller's stamp, which those entries bring up to `stamp`. */
+  since?: number;
 }
 
 /** The source of truth's side: every method is a (remote) call; those that change or read the pool answer with a view update. */

@@ -180,6 +180,7 @@ describe("KeyStore", () => {
       const counted = store.view(first.stamp, NOW + 2);
       expect(counted.view).toBeUndefined();
       expect(counted.quota).toEqual([expect.objectContaining({ scope: "key:b", model: "m", dayRequests: 1, sends: [NOW + 1] })]);
+      expect(counted.since).toBe(first.stamp.version);
       expect(store.view(counted.stamp, NOW + 3)).toEqual({ stamp: counted.stamp });
       // Two counts behind: both entries.
       store.recordUsage([served("c", NOW + 4)], NOW + 4);
@@ -190,8 +191,12 @@ describe("KeyStore", () => {
       const marked = store.view(counted.stamp, NOW + 7);
       expect(marked.quota).toBeUndefined();
       expect(marked.view?.marks).toEqual([expect.objectContaining({ keyId: "a", model: "m" })]);
+      // A limit a 429 taught, and a window length found, are more than counts too.
+      const taught = store.view(null, NOW + 7).stamp;
+      store.recordFailure({ keyId: "b", model: "m", fault: { kind: "quota-minute", reason: "rpm", retryAfterMs: 20_000, limits: [{ window: "tpm", value: 500 }] } }, NOW + 7);
+      expect(store.view(taught, NOW + 7).view?.quota.find((entry) => entry.scope === "key:b")?.limits).toEqual({ rpm: 10, tpm: 500 });
       store.setLimit({ model: "m", window: "rpd", value: 100 }, NOW + 8);
-      expect(store.view(marked.stamp, NOW + 9).view?.quota.map((entry) => entry.limits)).toEqual(Array(3).fill({ rpm: 10, rpd: 100 }));
+      expect(store.view(marked.stamp, NOW + 9).view?.quota.map((entry) => entry.limits.rpd)).toEqual([100, 100, 100]);
       // A manager that restarted sends the whole view to a stamp of its previous life.
       store.recordUsage([served("a", NOW + 10)], NOW + 10);
       expect(reopen().view(marked.stamp, NOW + 11).view?.keys).toHaveLength(3);

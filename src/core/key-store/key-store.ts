@@ -173,7 +173,7 @@ export class KeyStore {
     if (known !== null && known.epoch === stamp.epoch && known.version >= this.#wholeFrom) {
       const counted = new Set<string>();
       for (const [key, at] of this.#countedAt) if (at > known.version) counted.add(key);
-      return { stamp, quota: this.#quota.entries(now, true).filter((entry) => counted.has(quotaKey(entry.scope, entry.model))) };
+      return { stamp, since: known.version, quota: this.#quota.entries(now, true).filter((entry) => counted.has(quotaKey(entry.scope, entry.model))) };
     }
     return {
       stamp,

@@ -33,4 +33,18 @@ describe("an isolate's copy of the manager's quota counts", () => {
     expect(isolate.get(SCOPE, MODEL)?.known.rpm).not.toBe(manager.get(SCOPE, MODEL)?.known.rpm);
     expect(isolate.remaining(SCOPE, MODEL, NOW)).toEqual({ rpm: 3, tpm: 970 });
   });
+
+  it("takes changed counts as copies too", () => {
+    const manager = new QuotaBook();
+    manager.learn(SCOPE, MODEL, [{ window: "rpm", value: 5 }], NOW);
+    const isolate = new QuotaBook();
+    isolate.load(manager.entries(NOW, true));
+    manager.count(SCOPE, MODEL, NOW - 1_000, 10, NOW);
+    isolate.update(manager.entries(NOW, true));
+    isolate.count(SCOPE, MODEL, NOW - 500, 20, NOW);
+    // A limit the isolate learns from a 429 rewrites its own entry, not the manager's.
+    isolate.learn(SCOPE, MODEL, [{ window: "rpd", value: 50 }], NOW);
+    expect(manager.get(SCOPE, MODEL)).toMatchObject({ dayRequests: 1, sends: [NOW - 1_000], limits: { rpm: 5 } });
+    expect(manager.get(SCOPE, MODEL)?.limits.rpd).toBeUndefined();
+  });
 });

@@ -31,15 +31,37 @@ describe("a view taking the counts changed since its stamp", () => {
     view.apply({ stamp: { epoch: "e", version: 1 }, view: { keys, marks: [], quota: [entry("key:a", []), entry("key:b", [])], disabled: {} } }, NOW);
     expect([view.stillServes("a", "m", NOW), view.stillServes("b", "m", NOW)]).toEqual([true, true]);
 
-    view.apply({ stamp: { epoch: "e", version: 3 }, quota: [entry("key:a", [NOW - 1_000])] }, NOW + 10);
+    view.apply({ stamp: { epoch: "e", version: 3 }, since: 1, quota: [entry("key:a", [NOW - 1_000])] }, NOW + 10);
     expect(view.stamp).toEqual({ epoch: "e", version: 3 });
     expect(view.age(NOW + 15)).toBe(5);
     // a's one request of the minute is spent; b's count was not in the answer and stands.
     expect([view.stillServes("a", "m", NOW + 20), view.stillServes("b", "m", NOW + 20)]).toEqual([false, true]);
 
-    view.apply({ stamp: { epoch: "e", version: 2 }, quota: [entry("key:b", [NOW - 1_000])] }, NOW + 30);
-    view.apply({ stamp: { epoch: "restarted", version: 9 }, quota: [entry("key:b", [NOW - 1_000])] }, NOW + 30);
+    view.apply({ stamp: { epoch: "e", version: 2 }, since: 1, quota: [entry("key:b", [NOW - 1_000])] }, NOW + 30);
+    view.apply({ stamp: { epoch: "restarted", version: 9 }, since: 3, quota: [entry("key:b", [NOW - 1_000])] }, NOW + 30);
+    // Counts on top of a newer view than the one held: the view held may lack what came between.
+    view.apply({ stamp: { epoch: "e", version: 7 }, since: 5, quota: [entry("key:b", [NOW - 1_000])] }, NOW + 30);
     expect(view.stamp).toEqual({ epoch: "e", version: 3 });
     expect(view.stillServes("b", "m", NOW + 40)).toBe(true);
+  });
+
+  it("asks for a whole view after it changed its copy itself, until one came", () => {
+    const view = new LocalView();
+    const whole = (version: number) => ({ stamp: { epoch: "e", version }, view: { keys, marks: [], quota: [entry("key:a", []), entry("key:b", [])], disabled: {} } });
+    view.apply(whole(1), NOW);
+    const failure = { keyId: "a", model: "m", fault: { kind: "quota-unknown", reason: "Resource exhausted" } } as const;
+    view.learn(failure, NOW);
+    expect(view.stillServes("a", "m", NOW)).toBe(false);
+    // Counts would leave the learned mark standing however long the manager's is: not asked for.
+    expect(view.stamp).toBeNull();
+    view.apply({ stamp: { epoch: "e", version: 2 }, since: 1, quota: [entry("key:b", [])] }, NOW);
+    expect(view.stamp).toBeNull();
+    view.apply(whole(3), NOW);
+    expect(view.stamp).toEqual({ epoch: "e", version: 3 });
+    // Confirmed: the marks it lengthened go back to the manager's with the next whole view.
+    view.confirm(failure);
+    expect(view.stamp).toBeNull();
+    view.apply(whole(4), NOW);
+    expect(view.stillServes("a", "m", NOW)).toBe(true);
   });
 });

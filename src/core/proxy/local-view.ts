@@ -67,8 +67,16 @@ export class LocalView {
   /** Who disabled the keys the view holds disabled, as of the last view. */
   #disabled: DisabledCounts = {};
 
+  /**
+   * This isolate changed its copy itself (a failure it learned or saw confirmed): counts sent
+   * on top of it would keep that change past what the manager holds, so the next answer is
+   * a whole view (the stamp the calls send is null until one came).
+   */
+  #wholeWanted = false;
+
+  /** What calls to the manager send as the view they hold. */
   get stamp(): ViewStamp | null {
-    return this.#stamp;
+    return this.#wholeWanted ? null : this.#stamp;
   }
 
   /** How old the view is; Infinity before the first one. */
@@ -85,7 +93,7 @@ export class LocalView {
   /** Takes a manager's answer to a call made at `askedAt`; an answer older than the view held is ignored. */
   apply(update: ViewUpdate, given: number): void {
     const askedAt = given < this.#invalidatedAt ? Number.NEGATIVE_INFINITY : given;
-    const { stamp, view, quota } = update;
+    const { stamp, view, quota, since } = update;
     const held = this.#stamp;
     const sameEpoch = held !== null && held.epoch === stamp.epoch;
     if (view === undefined && quota === undefined) {
@@ -95,15 +103,16 @@ export class LocalView {
     }
     if (sameEpoch && stamp.version < held.version) return;
     if (view === undefined) {
-      // Counts changed since the stamp the call sent, and nothing else: the view held is that
-      // one or newer (views only move forward), so these entries bring it up to this stamp.
-      // From another epoch (the manager restarted since) they are not about the view held.
-      if (!sameEpoch || quota === undefined) return;
+      // Counts changed since the stamp the call sent (`since`), and nothing else: on a view
+      // at least that new, these entries bring it up to this stamp. Not on an older one (a
+      // late whole view of this epoch taken after another epoch's), nor another epoch's.
+      if (!sameEpoch || quota === undefined || since === undefined || held.version < since) return;
       this.#quota.update(quota);
       this.#stamp = stamp;
       this.#askedAt = stamp.version === held.version ? Math.max(this.#askedAt, askedAt) : askedAt;
       return;
     }
+    this.#wholeWanted = false;
     this.#state.load(view.keys, view.marks);
     this.#quota.load(view.quota);
     this.#disabled = view.disabled;
@@ -114,6 +123,7 @@ export class LocalView {
 
   /** Applies a failure at once, so no request of this isolate picks that key again meanwhile. */
   learn(failure: AttemptFailure, now: number): void {
+    this.#wholeWanted = true;
     const { keyId, model, fault } = failure;
     if (fault.kind === "key-disabled") {
       this.#state.disable(keyId);
@@ -175,6 +185,8 @@ export class LocalView {
 
   /** The manager has recorded this failure: its views carry the mark from now on. */
   confirm(failure: AttemptFailure): void {
+    // The marks it lengthened stay in the copy: a whole view sets them back to the manager's.
+    this.#wholeWanted = true;
     const { model } = failure;
     if (model === null) return;
     for (const member of this.#state.sharingQuota(failure.keyId)) this.#learned.delete(markId(member, model));
