@@ -108,15 +108,13 @@ export class LocalView {
       // late whole view of this epoch taken after another epoch's), nor another epoch's.
       if (!sameEpoch || quota === undefined || since === undefined || held.version < since) return;
       this.#quota.update(quota);
-      this.#stamp = stamp;
-      this.#askedAt = stamp.version === held.version ? Math.max(this.#askedAt, askedAt) : askedAt;
-      return;
+    } else {
+      this.#wholeWanted = false;
+      this.#state.load(view.keys, view.marks);
+      this.#quota.load(view.quota);
+      this.#disabled = view.disabled;
+      for (const mark of this.#learned.values()) this.#state.lengthen(mark.keyId, mark.model, mark.until);
     }
-    this.#wholeWanted = false;
-    this.#state.load(view.keys, view.marks);
-    this.#quota.load(view.quota);
-    this.#disabled = view.disabled;
-    for (const mark of this.#learned.values()) this.#state.lengthen(mark.keyId, mark.model, mark.until);
     this.#stamp = stamp;
     this.#askedAt = sameEpoch && stamp.version === held.version ? Math.max(this.#askedAt, askedAt) : askedAt;
   }
