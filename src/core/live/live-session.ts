@@ -192,7 +192,7 @@ function relay(client: LiveSocket, opened: { socket: LiveSocket; first: Frame },
 export async function handleLive(request: Request, url: URL, path: LivePath, services: ProxyServices, runtime: LiveRuntime): Promise<Response> {
   const tokens = services.config.proxyTokens;
   const credential = readClientCredential(request.headers, url);
-  if (tokens.length > 0 && (credential === null || !(await isAcceptedToken(credential.token, tokens)))) {
+  if (tokens.length > 0 && (credential === null || !isAcceptedToken(credential.token, tokens))) {
     return errorResponse("gemini", 401, "Missing or invalid proxy API key: pass the proxy's PROXY_API_KEY as ?key=.");
   }
   const { socket, response } = runtime.accept(request);

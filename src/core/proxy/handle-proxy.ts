@@ -117,7 +117,7 @@ export async function handleProxy(request: Request, services: ProxyServices): Pr
     credential === null &&
     (await isSignedUploadChunk(request.method, url, request.headers, (id) => resolveKey(services, id), Date.now()));
   const authorized =
-    tokens.length === 0 || sessionUrlOnly || (credential !== null && (await isAcceptedToken(credential.token, tokens)));
+    tokens.length === 0 || sessionUrlOnly || (credential !== null && isAcceptedToken(credential.token, tokens));
   if (!authorized) {
     const message =
       credential === null

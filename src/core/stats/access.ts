@@ -29,10 +29,10 @@ function proxyTokenRole(c: Context<AppEnv>): Role {
 }
 
 /** The role a presented token (Bearer or the one entered at login) grants, if any. */
-export async function tokenRole(c: Context<AppEnv>, token: string): Promise<Role | null> {
+export function tokenRole(c: Context<AppEnv>, token: string): Role | null {
   const { proxyTokens, adminTokens } = c.env.services.config;
-  if (adminTokens.length > 0 && (await isAcceptedToken(token, adminTokens))) return "admin";
-  if (proxyTokens.length > 0 && (await isAcceptedToken(token, proxyTokens))) return proxyTokenRole(c);
+  if (adminTokens.length > 0 && isAcceptedToken(token, adminTokens)) return "admin";
+  if (proxyTokens.length > 0 && isAcceptedToken(token, proxyTokens)) return proxyTokenRole(c);
   return null;
 }
 
@@ -49,7 +49,7 @@ async function bearerAccess(c: Context<AppEnv>): Promise<Access | null> {
   const client = loginClient(c);
   const waiting = await pool.loginWait(client);
   if (waiting > 0) return { waitMs: waiting };
-  const role = await tokenRole(c, credential.token);
+  const role = tokenRole(c, credential.token);
   if (role !== null) return { role };
   const wait = await pool.loginFailed(client);
   return wait > 0 ? { waitMs: wait } : null;

@@ -78,7 +78,7 @@ export function statsRoutes(): Hono<AppEnv> {
     const field = input.form.get("token");
     const token = typeof field === "string" ? field.trim() : "";
     // Proxy and admin tokens both sign in; the session records the role its token grants.
-    const role = token === "" ? null : await tokenRole(c, token);
+    const role = token === "" ? null : tokenRole(c, token);
     if (role !== null) {
       await startSession(c, token, role);
       return c.redirect("/stat", 303);
