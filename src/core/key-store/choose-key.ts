@@ -1,6 +1,7 @@
 import type { AcquireRequest, Lease, Ownership } from "../key-pool";
 import { nextQuotaReset } from "../pacific-time";
 import type { Candidate, PoolState } from "./pool-state";
+import type { QuotaAssessment } from "./quota-book";
 import type { Recency } from "./recency";
 
 /** The distinct keys a request is bound to, and whether all of that binding was only inferred from earlier use. */
@@ -32,8 +33,16 @@ export function bindingOf(request: AcquireRequest, owners: readonly Ownership[])
 export interface QuotaOracle {
   /** When the key's quota scope can take the next request, or null when it can now. */
   blockedUntil(keyId: string, model: string, now: number): number | null;
-  /** The share left in the scope's tightest known window (1 when none is known). */
-  room(keyId: string, model: string, now: number): number;
+  /** The same and the share left in the scope's tightest known window (1 when none is known), from one lookup. */
+  assess(keyId: string, model: string, now: number): QuotaAssessment;
+}
+
+const UNLIMITED: QuotaAssessment = Object.freeze({ until: null, room: 1 });
+
+interface Scored {
+  id: string;
+  position: number;
+  room: number;
 }
 
 /**
@@ -71,14 +80,15 @@ export function chooseKey(
 ): Lease {
   const { keys: owners, inferred } = binding;
   const { model } = request;
-  const rows = state.candidates(model, now).map((row) => withQuota(row, model, now, quota));
+  const candidates = state.candidates(model, now);
   const excluded = new Set(request.exclude);
   const resetAt = nextQuotaReset(now);
 
   if (owners.length > 1) return { keyId: null, cause: "mixed-owners", freeAt: null, resetAt };
   if (owners.length === 1) {
-    const owner = rows.find((row) => row.id === owners[0]);
-    if (owner === undefined) return { keyId: null, cause: "owner-unavailable", freeAt: null, resetAt };
+    const row = candidates.find((candidate) => candidate.id === owners[0]);
+    if (row === undefined) return { keyId: null, cause: "owner-unavailable", freeAt: null, resetAt };
+    const owner = withQuota(row, model, now, quota);
     if (owner.until !== null) return { keyId: null, cause: "exhausted", freeAt: owner.until, resetAt, pinned: true };
     if (excluded.has(owner.id)) return { keyId: null, cause: "all-tried", freeAt: null, resetAt, pinned: true };
     recency.touch(model, owner.id);
@@ -86,24 +96,27 @@ export function chooseKey(
   }
 
   const ticks = recency.ticks(model);
-  const room = (row: Candidate): number => (model === null || quota === undefined ? 1 : quota.room(row.id, model, now));
-  const better = (a: Candidate & { room: number }, b: Candidate & { room: number }): boolean => {
+  const better = (a: Scored, b: Scored): boolean => {
     if (a.room !== b.room) return a.room > b.room;
     const aUsed = ticks.get(a.id) ?? -1;
     const bUsed = ticks.get(b.id) ?? -1;
     return aUsed !== bUsed ? aUsed < bUsed : a.position < b.position;
   };
-  let best: (Candidate & { room: number }) | undefined;
-  for (const row of rows) {
+  // One pass and one quota lookup per key: every request walks the whole pool here.
+  let best: Scored | undefined;
+  for (const row of candidates) {
     if (row.until !== null || excluded.has(row.id)) continue;
-    const scored = { ...row, room: room(row) };
+    const { until, room } = model === null || quota === undefined ? UNLIMITED : quota.assess(row.id, model, now);
+    if (until !== null) continue;
+    const scored = { id: row.id, position: row.position, room };
     if (best === undefined || better(scored, best)) best = scored;
   }
   if (best !== undefined) {
     recency.touch(model, best.id);
     return { keyId: best.id, pinned: false };
   }
-  // Keys this request already tried count too: their marks say when to come back.
+  // No key can serve. Keys this request already tried count too: their marks say when to come back.
+  const rows = candidates.map((row) => withQuota(row, model, now, quota));
   const marked = rows.filter((row) => row.until !== null);
   const freeAt = marked.length === 0 ? null : Math.min(...marked.map((row) => row.until ?? Infinity));
   const cause = marked.length > 0 ? "exhausted" : rows.length > 0 ? "all-tried" : state.keyCount > 0 ? "disabled" : "no-keys";

@@ -159,7 +159,7 @@ export class KeyStore {
   #oracle(now: number) {
     return {
       blockedUntil: (keyId: string, model: string) => this.#quota.blockedUntil(this.#state.scopeOf(keyId), model, now),
-      room: (keyId: string, model: string) => this.#quota.room(this.#state.scopeOf(keyId), model, now),
+      assess: (keyId: string, model: string) => this.#quota.assess(this.#state.scopeOf(keyId), model, now),
     };
   }
 

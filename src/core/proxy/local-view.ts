@@ -258,15 +258,21 @@ export class LocalView {
 
   /** `own`: a key whose first undelivered send is the asking request's own, left out of its counts. */
   #oracle(now: number, own?: string): QuotaOracle {
-    const pending = (keyId: string, model: string) => {
-      const sent = this.#sent.get(quotaKey(this.#state.scopeOf(keyId), model)) ?? [];
+    const pending = (scope: string, model: string) => {
+      const sent = this.#sent.get(quotaKey(scope, model)) ?? [];
       if (own === undefined) return sent;
       const index = sent.findIndex((send) => send.keyId === own && !send.delivering);
       return index < 0 ? sent : sent.toSpliced(index, 1);
     };
     return {
-      blockedUntil: (keyId, model) => this.#quota.blockedUntil(this.#state.scopeOf(keyId), model, now, pending(keyId, model)),
-      room: (keyId, model) => this.#quota.room(this.#state.scopeOf(keyId), model, now, pending(keyId, model)),
+      blockedUntil: (keyId, model) => {
+        const scope = this.#state.scopeOf(keyId);
+        return this.#quota.blockedUntil(scope, model, now, pending(scope, model));
+      },
+      assess: (keyId, model) => {
+        const scope = this.#state.scopeOf(keyId);
+        return this.#quota.assess(scope, model, now, pending(scope, model));
+      },
     };
   }
 
