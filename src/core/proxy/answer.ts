@@ -4,6 +4,7 @@ import type { UsageReport } from "../key-pool";
 import type { Route } from "../route";
 import type { ProxyServices } from "../services";
 import type { TokenUsage } from "../usage-scanner";
+import type { Deadline } from "./deadline";
 import { declaredLength } from "./declared-length";
 import { answerReading, readSmallAnswer } from "./small-answer";
 import { standardStreams } from "./stream-runtime";
@@ -18,6 +19,8 @@ export interface Served {
   headers: Headers;
   /** Aborting it ends the upstream request: a small answer's read that stalled. */
   attempt: AbortController;
+  /** The request's timer, for the wait of a small answer's read. */
+  deadline: Deadline;
   keyId: string;
   route: Route;
   /** The model counted; null when the request is not about one (nothing to count). */
@@ -70,7 +73,8 @@ export async function answered(served: Served): Promise<Response> {
     new Response(metered(served, body, { declared, prefix, eventStream }), { status: upstream.status, headers });
   if (reading === "stream") return meter(upstream.body);
   const streams = services.streams ?? standardStreams;
-  const small = await readSmallAnswer(upstream, upstream.body, reading, services.config.streamIdleTimeoutMs, () => served.attempt.abort(), streams);
+  const reader = { idleTimeoutMs: services.config.streamIdleTimeoutMs, deadline: served.deadline, stop: () => served.attempt.abort() };
+  const small = await readSmallAnswer(upstream, upstream.body, reading, reader, streams);
   if ("start" in small) return meter(small.rest, small.start);
   // Served upstream whether or not it arrived whole: Google counts it, and so does the pool.
   if (model !== null) services.waitUntil(services.pool.recordUsage([usageReport(served, model, "bytes" in small ? small.usage : null)]));

@@ -10,6 +10,7 @@ import { resolveKey } from "../ring-refresh";
 import type { EventInput } from "../admin-model";
 import { classifyUpstream, googleMessage, isForeignResource } from "../upstream-outcome";
 import { answered } from "./answer";
+import { Deadline } from "./deadline";
 import { KeyManagerUnavailable, keyManagerUnavailableResponse } from "./guarded-pool";
 import { outgoingBody } from "./outgoing-body";
 import { ReplayableBody } from "./replayable-body";
@@ -62,21 +63,20 @@ export interface ForwardRequest {
 class Timeout extends Error {}
 
 /** Rejects with Timeout when `promise` has not settled `ms` after `from` (the request sent) settled. */
-function within<T>(promise: Promise<T>, ms: number, from: Promise<void>, onTimeout?: () => void): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+function within<T>(promise: Promise<T>, ms: number, from: Promise<void>, deadline: Deadline, onTimeout?: () => void): Promise<T> {
   let settled = false;
   const timeout = new Promise<never>((_, reject) => {
     void from.then(() => {
       if (settled) return;
-      timer = setTimeout(() => {
+      deadline.set(ms, () => {
         onTimeout?.();
         reject(new Timeout());
-      }, ms);
+      });
     });
   });
   return Promise.race([promise, timeout]).finally(() => {
     settled = true;
-    clearTimeout(timer);
+    deadline.pause();
   });
 }
 
@@ -147,8 +147,11 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
   let searchInferred = false;
   let { resources } = request;
   let resourcesInRest = request.resourcesInRest;
+  // Every wait of every attempt: the answer's headers, then a small answer's body.
+  const deadline = new Deadline(services.config.streamIdleTimeoutMs);
 
   const finish = (response: Response): Response => {
+    deadline.clear();
     if (request.body instanceof ReplayableBody) request.body.release();
     services.log({
       method: request.method,
@@ -244,6 +247,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
         }),
         timeoutMs,
         upload.sent,
+        deadline,
         () => attempt.abort(),
       );
       // Only a key chosen from an aged view carries a check (local-pool.ts).
@@ -292,7 +296,7 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
           ? await claimResources({ ...claim, route, url, signsUploads: request.sessionUrlOnly !== true })
           : await claimOpenAIResources({ ...claim, route });
       if (read !== null) return finish(read);
-      return finish(await answered({ upstream, headers, attempt, keyId: key.id, route, model, sentAt, services }));
+      return finish(await answered({ upstream, headers, attempt, deadline, keyId: key.id, route, model, sentAt, services }));
     }
 
     const text = await upstream.text();

@@ -1,5 +1,6 @@
 import type { TokenUsage } from "../usage-scanner";
 import { lastUsage } from "../usage-tail";
+import type { Deadline } from "./deadline";
 import type { StreamRuntime } from "./stream-runtime";
 
 // A small answer that is not streamed (a generateContent, an embedding, a model list) is
@@ -35,27 +36,34 @@ export function answerReading(declared: number | undefined, streamed: boolean): 
   return declared <= SMALL_ANSWER_BYTES ? "whole" : "stream";
 }
 
+/** How a small answer's read is bounded. */
+export interface SmallAnswerWait {
+  /** The longest a stream may stay silent: such a body arrives at once, so the whole read gets that long. */
+  idleTimeoutMs: number;
+  /** The request's timer (deadline.ts). */
+  deadline: Deadline;
+  /** Aborts the attempt, and with it the upstream request. */
+  stop: () => void;
+}
+
 /**
- * Reads a small body (`body`, the upstream's) whole within `idleTimeoutMs` (the longest
- * a stream may stay silent: such a body arrives at once, so the whole read gets that
- * long); with `reading` "start", at most one byte past the bound. A stall calls `stop`, which aborts the attempt and
- * with it the upstream request; so does a client that leaves, through the attempt's
- * signal, and the read then ends as "reset".
+ * Reads a small body (`body`, the upstream's) whole within `wait.idleTimeoutMs`; with
+ * `reading` "start", at most one byte past the bound. A stall calls `stop`, which aborts
+ * the attempt; a client that leaves aborts it too, through the attempt's signal, and the
+ * read then ends as "reset".
  */
 export async function readSmallAnswer(
   upstream: Response,
   body: ReadableStream<Uint8Array>,
   reading: "whole" | "start",
-  idleTimeoutMs: number,
-  stop: () => void,
+  wait: SmallAnswerWait,
   streams: StreamRuntime,
 ): Promise<SmallAnswer> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
   const stalled = new Promise<"stalled">((resolve) => {
-    timer = setTimeout(() => {
-      stop();
+    wait.deadline.set(wait.idleTimeoutMs, () => {
+      wait.stop();
       resolve("stalled");
-    }, idleTimeoutMs);
+    });
   });
   const read = reading === "whole" ? upstream.arrayBuffer().then((whole) => new Uint8Array(whole)) : streams.readStart(body, SMALL_ANSWER_BYTES + 1);
   try {
@@ -66,6 +74,6 @@ export async function readSmallAnswer(
   } catch {
     return { failed: "reset" };
   } finally {
-    clearTimeout(timer);
+    wait.deadline.pause();
   }
 }
