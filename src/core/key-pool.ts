@@ -133,6 +133,13 @@ export interface UsageReport {
 
 export interface KeyPool {
   acquire(request: AcquireRequest): Promise<Lease>;
+  /**
+   * An attempt ended with nothing for the pool to count: Google refused the request as the
+   * client's own mistake or failed (a 5xx, a timeout, a broken connection), or the client
+   * left before the answer. Its send stops counting against the key's quota at once, as the
+   * manager, which never hears of it, does not count it either.
+   */
+  uncounted(keyId: string, model: string | null): void;
   /** Counts successful requests; called off the critical path, in batches (usage-batch.ts). */
   recordUsage(reports: UsageReport[]): Promise<void>;
   /** Remembers which key created (or can see) resources; awaited when the client will use them next. */

@@ -204,7 +204,10 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
     // A key added at runtime since this process last looked is fetched; one still unknown
     // (the pool and this process disagree on API_KEYS only during a deploy) is skipped.
     const key = await resolveKey(services, lease.keyId);
-    if (key === undefined) continue;
+    if (key === undefined) {
+      services.pool.uncounted(lease.keyId, model);
+      continue;
+    }
     // A streamed body cannot be sent again, so its one attempt goes on whatever the check
     // says; a creation waits for the check before it is sent (creates() says why); any other
     // attempt is sent at once and raced against the check.
@@ -260,6 +263,8 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
       }
       upstream = answer;
     } catch (error) {
+      // No answer: nothing the manager will count (the client left, or the upstream failed).
+      services.pool.uncounted(key.id, model);
       if (request.signal?.aborted) throw error;
       incident(
         error instanceof Timeout
@@ -301,6 +306,9 @@ export async function forward(request: ForwardRequest, services: ProxyServices):
 
     const text = await upstream.text();
     const outcome = classifyUpstream(upstream.status, text);
+    // Refused as the client's mistake or failed: not counted by the manager either. A quota
+    // or key fault leaves the send to the failure's report (LocalView.learn).
+    if (outcome.kind === "client-error" || outcome.kind === "transient") services.pool.uncounted(key.id, model);
     const answer = redactedResponse(upstream.status, upstream.headers, text, services);
     if (outcome.kind === "client-error") {
       // The body was searched only at its start: a name further on may be why. Read it whole once.

@@ -157,6 +157,7 @@ export function localPool(
       await (arriving ?? refresh());
       return view.choose(request, binding, Date.now());
     },
+    uncounted: (keyId, model) => view.withdraw(keyId, model),
     recordUsage: async (reports) => batch.add(reports, send, waitUntil),
     recordOwnership: (entries) => manager.recordOwnership(entries),
     forgetResources: async (names) => {

@@ -32,8 +32,9 @@ export const STALE_AFTER_MS = 1_000;
 /** Owners cached per isolate; the oldest entry is dropped beyond this. */
 const MAX_OWNERS = 4_096;
 /**
- * A request sent and never reported (a 5xx, a client error, a client that left) stops
- * counting against its quota after this long; a stream still running then is rare.
+ * A request sent and never reported stops counting against its quota after this long, in
+ * case its end went unseen; a stream still running then is rare. An attempt known to end
+ * without a count (a client error, a 5xx, a client that left) stops at once (withdraw()).
  */
 const PENDING_MAX_MS = 10 * 60_000;
 
@@ -149,7 +150,7 @@ export class LocalView {
     return canServe(this.#state, keyId, model, now, this.#oracle(now, keyId));
   }
 
-  /** An attempt abandoned before it was answered: it counts against nothing. */
+  /** An attempt abandoned before it was answered, or ended without anything to count: it counts against nothing. */
   withdraw(keyId: string, model: string | null): void {
     if (model !== null) this.#unsend(keyId, model);
   }
