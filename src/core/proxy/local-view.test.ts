@@ -65,3 +65,24 @@ describe("a view taking the counts changed since its stamp", () => {
     expect(view.stillServes("a", "m", NOW)).toBe(true);
   });
 });
+
+describe("a key the isolate learned Google refuses", () => {
+  const whole = (version: number) => ({ stamp: { epoch: "e", version }, view: { keys, marks: [], quota: [], disabled: {} } });
+  const failure = { keyId: "a", model: "m", fault: { kind: "key-disabled", reason: "API key not valid" } } as const;
+  const request = { model: "m", exclude: [] as string[] };
+
+  it("stays out through a whole view taken before the manager recorded it, and the manager's word rules once it did", () => {
+    const view = new LocalView();
+    view.apply(whole(1), NOW);
+    view.learn(failure, NOW);
+    // A usage batch's answer the manager gave before it processed the failure.
+    view.apply(whole(2), NOW + 1);
+    for (let i = 0; i < 4; i++) expect(view.choose(request, { keys: [], inferred: false }, NOW + 2 + i).keyId).toBe("b");
+    expect(view.stillServes("a", "m", NOW + 10)).toBe(false);
+
+    // Recorded, then enabled again by an operator: the manager's views say so.
+    view.confirm(failure);
+    view.apply(whole(3), NOW + 20);
+    expect(view.stillServes("a", "m", NOW + 21)).toBe(true);
+  });
+});

@@ -61,6 +61,12 @@ export class LocalView {
   readonly #owners = new Map<string, Ownership>();
   /** Marks this isolate learned from a failure that no view from the manager carries yet. */
   readonly #learned = new Map<string, ViewMark>();
+  /**
+   * Keys this isolate learned Google refuses (invalid, suspended), until the manager has
+   * recorded it, with when: a view taken before that must not hand them out again. Kept
+   * PENDING_MAX_MS at most, should the report never arrive.
+   */
+  readonly #learnedDisables = new Map<string, number>();
   /** The manager's quota counts as of the view. */
   readonly #quota = new QuotaBook();
   /** Requests sent that the manager's counts do not hold yet, per quota scope and model. */
@@ -115,6 +121,10 @@ export class LocalView {
       this.#quota.load(view.quota);
       this.#disabled = view.disabled;
       for (const mark of this.#learned.values()) this.#state.lengthen(mark.keyId, mark.model, mark.until);
+      for (const [keyId, at] of this.#learnedDisables) {
+        if (at > given - PENDING_MAX_MS) this.#state.disable(keyId);
+        else this.#learnedDisables.delete(keyId);
+      }
     }
     this.#stamp = stamp;
     this.#askedAt = sameEpoch && stamp.version === held.version ? Math.max(this.#askedAt, askedAt) : askedAt;
@@ -125,6 +135,7 @@ export class LocalView {
     this.#wholeWanted = true;
     const { keyId, model, fault } = failure;
     if (fault.kind === "key-disabled") {
+      this.#learnedDisables.set(keyId, now);
       this.#state.disable(keyId);
       return;
     }
@@ -187,6 +198,7 @@ export class LocalView {
     // The marks it lengthened stay in the copy: a whole view sets them back to the manager's.
     this.#wholeWanted = true;
     const { model } = failure;
+    if (failure.fault.kind === "key-disabled") this.#learnedDisables.delete(failure.keyId);
     if (model === null) return;
     for (const member of this.#state.sharingQuota(failure.keyId)) this.#learned.delete(markId(member, model));
   }
