@@ -24,9 +24,11 @@ const MAX_TRANSIENT_FAILURES = 3;
 const MAX_OWNER_SEARCH = 10;
 /**
  * Subrequests an attempt must leave for what follows it: the key manager call that
- * reports its verdict (or the ownership record after a success) and the usage report.
+ * reports its verdict (or the ownership record after a success), and either the usage
+ * report or, when no key is left, the fresh view asked for before the client is told so
+ * (with a view past REFRESH_AFTER_MS, a background refresh may come before it too).
  */
-const ATTEMPT_RESERVE = 2;
+const ATTEMPT_RESERVE = 3;
 /**
  * The Fetch standard's word for a request body that is a stream (an upload's chunks):
  * sent while it is read, the answer not awaited first. Node's fetch refuses a stream body
