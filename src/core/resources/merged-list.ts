@@ -4,6 +4,7 @@ import type { ProxyServices } from "../services";
 import { clientHeaders, upstreamHeaders, upstreamUrl } from "../proxy/upstream-request";
 import { CONNECTION_LIMIT } from "../proxy/subrequest-budget";
 import { resolveKey } from "../ring-refresh";
+import { classifyUpstream } from "../upstream-outcome";
 import { describedResource } from "./created-resources";
 import { field } from "../json-field";
 
@@ -42,16 +43,25 @@ function decodeCursor(token: string): Cursor | null {
 
 interface Page {
   keyId: string;
+  /** The key's own page token it was asked for. */
+  token: string;
   items: unknown[];
   field: string | null;
   next: string | null;
   response: Response | null;
+  /**
+   * The key could not list now (a 429, a 5xx, a broken connection, a refused request): the
+   * walk stops at it instead of passing it by, or its items would be missing from the list
+   * without a word. Only a key Google no longer accepts, or one the pool no longer has, is
+   * passed by.
+   */
+  stop: boolean;
 }
 
 async function listOne(route: NativeRoute, url: URL, headers: Headers, keyId: string, token: string, services: ProxyServices): Promise<Page> {
   const key = await resolveKey(services, keyId);
-  const failed = (response: Response | null): Page => ({ keyId, items: [], field: null, next: null, response });
-  if (key === undefined) return failed(null);
+  const failed = (response: Response | null, stop: boolean): Page => ({ keyId, token, items: [], field: null, next: null, response, stop });
+  if (key === undefined) return failed(null, false);
   const pageUrl = new URL(url);
   pageUrl.searchParams.delete("pageToken");
   if (token !== "") pageUrl.searchParams.set("pageToken", token);
@@ -61,16 +71,18 @@ async function listOne(route: NativeRoute, url: URL, headers: Headers, keyId: st
       redirect: "manual",
     });
     if (!upstream.ok) {
-      const text = services.keyRing.redact(await upstream.text());
-      return failed(new Response(text, { status: upstream.status, headers: clientHeaders(upstream.headers, services.keyRing.redact) }));
+      const raw = await upstream.text();
+      const text = services.keyRing.redact(raw);
+      const response = new Response(text, { status: upstream.status, headers: clientHeaders(upstream.headers, services.keyRing.redact) });
+      return failed(response, classifyUpstream(upstream.status, raw).kind !== "key-disabled");
     }
     const body = (await upstream.json()) as Record<string, unknown>;
     const field = Object.keys(body).find((name) => Array.isArray(body[name])) ?? null;
     const items = field === null ? [] : (body[field] as unknown[]);
     const next = typeof body.nextPageToken === "string" && body.nextPageToken !== "" ? body.nextPageToken : null;
-    return { keyId, items, field, next, response: null };
+    return { keyId, token, items, field, next, response: null, stop: false };
   } catch {
-    return failed(null);
+    return failed(null, true);
   }
 }
 
@@ -99,12 +111,15 @@ function resumeAt(keys: readonly string[], cursor: Cursor, services: ProxyServic
 interface Walk {
   pages: Page[];
   next: Cursor | null;
+  /** The page of the key the walk stopped at because it could not list now. */
+  stopped?: Page;
 }
 
 /**
  * Lists keys from `start` on, up to CONNECTION_LIMIT at a time, until a key has more
- * pages (the walk stops in it), the page holds `pageSize` items, or the budget is spent.
- * Pages of keys after the one that has more are dropped: the next page lists them again.
+ * pages (the walk stops in it), a key cannot list now (the walk stops at it), the page
+ * holds `pageSize` items, or the budget is spent. Pages of keys after the one it stopped
+ * in or at are dropped: the next page lists them again.
  */
 async function walk(keys: readonly string[], start: Cursor, wanted: number, list: (keyId: string, token: string) => Promise<Page>, services: ProxyServices): Promise<Walk> {
   const pages: Page[] = [];
@@ -121,6 +136,7 @@ async function walk(keys: readonly string[], start: Cursor, wanted: number, list
     services.budget.take(wave.length, PAGE_RESERVE);
     const answers = await Promise.all(wave.map((id, offset) => list(id, offset === 0 ? token : "")));
     for (const page of answers) {
+      if (page.stop) return { pages, next: { keyId: page.keyId, token: page.token }, stopped: page };
       pages.push(page);
       items += page.items.length;
       if (page.next !== null) return { pages, next: { keyId: page.keyId, token: page.next } };
@@ -162,8 +178,12 @@ export async function mergedList(route: NativeRoute, url: URL, headers: Headers,
   if (start === null) return Response.json({ [collection]: [] });
   const pageSize = Number(url.searchParams.get("pageSize"));
   const wanted = Number.isInteger(pageSize) && pageSize > 0 ? pageSize : Infinity;
-  const { pages, next } = await walk(keys, start, wanted, (keyId, token) => listOne(route, url, headers, keyId, token, services), services);
+  const { pages, next, stopped } = await walk(keys, start, wanted, (keyId, token) => listOne(route, url, headers, keyId, token, services), services);
 
+  if (stopped !== undefined && pages.every((page) => page.items.length === 0)) {
+    // Nothing gathered before a key that cannot list now: its answer, for the client to retry.
+    return stopped.response ?? errorResponse("gemini", 502, "A key of the pool could not be reached to list this collection; try again shortly.");
+  }
   if (pages.length === 0) {
     return errorResponse("gemini", 503, `SUBREQUEST_LIMIT (${services.budget.limit}) leaves no subrequest to list a key with; raise it.`);
   }
