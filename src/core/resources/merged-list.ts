@@ -20,13 +20,20 @@ interface Cursor {
   keyId: string;
   /** That key's own page token; empty to start its listing. */
   token: string;
+  /** Redirects (307) that led to this page since the client last got items. */
+  hops?: number;
 }
 
 /** Subrequests a page leaves for the key manager call that records what it listed. */
 const PAGE_RESERVE = 1;
+/**
+ * Redirects one list call is sent through at most. HTTP clients follow about 20 (fetch,
+ * httpx) and then fail with no word of why; past this the client gets an error that says.
+ */
+export const MAX_LIST_REDIRECTS = 18;
 
 function encodeCursor(cursor: Cursor): string {
-  const json = JSON.stringify({ k: cursor.keyId, t: cursor.token });
+  const json = JSON.stringify({ k: cursor.keyId, t: cursor.token, ...(cursor.hops !== undefined && cursor.hops > 0 && { h: cursor.hops }) });
   return btoa(json).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
@@ -35,7 +42,9 @@ function decodeCursor(token: string): Cursor | null {
     const parsed: unknown = JSON.parse(atob(token.replace(/-/g, "+").replace(/_/g, "/")));
     const keyId = field(parsed, "k");
     const next = field(parsed, "t");
-    return typeof keyId === "string" && typeof next === "string" ? { keyId, token: next } : null;
+    const hops = field(parsed, "h");
+    if (typeof keyId !== "string" || typeof next !== "string") return null;
+    return { keyId, token: next, hops: typeof hops === "number" && Number.isInteger(hops) && hops > 0 ? hops : 0 };
   } catch {
     return null;
   }
@@ -164,6 +173,7 @@ export async function mergedList(route: NativeRoute, url: URL, headers: Headers,
   const keys = await services.pool.usableKeys();
   const pageToken = url.searchParams.get("pageToken");
   let start: Cursor | null = keys[0] === undefined ? null : { keyId: keys[0], token: "" };
+  let hops = 0;
   if (pageToken !== null && pageToken !== "") {
     const cursor = decodeCursor(pageToken);
     const index = cursor === null ? null : resumeAt(keys, cursor, services);
@@ -172,6 +182,7 @@ export async function mergedList(route: NativeRoute, url: URL, headers: Headers,
     }
     const keyId = keys[index];
     start = keyId === undefined ? null : { keyId, token: keyId === cursor.keyId ? cursor.token : "" };
+    hops = cursor.hops ?? 0;
   }
 
   const collection = route.resource.split("/")[0] ?? "items";
@@ -205,7 +216,19 @@ export async function mergedList(route: NativeRoute, url: URL, headers: Headers,
 
   const listField = answered.find((page) => page.field !== null)?.field ?? collection;
   const items = distinctByName(answered.flatMap((page) => page.items));
-  if (items.length === 0 && next !== null) return continueAt(url, encodeCursor(next));
+  if (items.length === 0 && next !== null) {
+    if (hops >= MAX_LIST_REDIRECTS) {
+      const reached = keys.indexOf(next.keyId);
+      return errorResponse(
+        "gemini",
+        503,
+        `Listing ${collection} found nothing in the first ${reached} of the pool's ${keys.length} keys after ${hops} redirects, ` +
+          `about as many as HTTP clients follow. Each redirect lists as many keys as SUBREQUEST_LIMIT (${services.budget.limit}) allows: ` +
+          `raise it on a paid plan to list more keys per redirect.`,
+      );
+    }
+    return continueAt(url, encodeCursor({ ...next, hops: hops + 1 }));
+  }
   const body: Record<string, unknown> = { [listField]: items };
   if (next !== null) body.nextPageToken = encodeCursor(next);
   // Built from bodies the proxy read whole, so masked like an error body.
