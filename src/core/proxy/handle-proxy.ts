@@ -4,6 +4,7 @@ import { errorResponse } from "../error-response";
 import { stringMembers, topLevelString } from "../json-members";
 import { parseModelId } from "../model-name";
 import { handleLive, matchLivePath } from "../live/live-session";
+import { withoutInlineData } from "../resources/inline-data";
 import { mergedList } from "../resources/merged-list";
 import { createsBatch, openAIResources } from "../resources/openai-batch-resources";
 import { unsupportedOpenAIRequest } from "../resources/openai-unsupported";
@@ -36,7 +37,7 @@ function modelOf(route: Route, body: Uint8Array | null): ModelLookup {
   if (only !== null) return checkedModel(only);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder().decode(body ?? new Uint8Array(0)));
+    parsed = JSON.parse(new TextDecoder().decode(withoutInlineData(body ?? new Uint8Array(0))));
   } catch {
     return { error: errorResponse("openai", 400, "The request body is not valid JSON.", { code: "invalid_json" }) };
   }

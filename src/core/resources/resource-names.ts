@@ -1,6 +1,7 @@
 import { indexOfBytes, marker } from "../bytes";
 import { field } from "../json-field";
 import { hasKey } from "../json-members";
+import { withoutInlineData } from "./inline-data";
 
 // Files, caches, batches and tuned models live in the Google project of the key that
 // created them; these find which of them a request uses, from its path and its body.
@@ -104,7 +105,7 @@ export function mayNameResources(bytes: Uint8Array): boolean {
 function parsedWithReferences(body: Uint8Array | null): unknown {
   if (body === null || body.byteLength === 0 || !mayNameResources(body)) return undefined;
   try {
-    return JSON.parse(new TextDecoder().decode(body));
+    return JSON.parse(new TextDecoder().decode(withoutInlineData(body)));
   } catch {
     return undefined;
   }
