@@ -1,7 +1,7 @@
 import type { AcquireRequest, Lease, Ownership } from "../key-pool";
 import { nextQuotaReset } from "../pacific-time";
 import type { Candidate, PoolState } from "./pool-state";
-import type { QuotaAssessment } from "./quota-book";
+import { UNLIMITED, type QuotaAssessment } from "./quota-book";
 import type { Recency } from "./recency";
 
 /** The distinct keys a request is bound to, and whether all of that binding was only inferred from earlier use. */
@@ -36,8 +36,6 @@ export interface QuotaOracle {
   /** The same and the share left in the scope's tightest known window (1 when none is known), from one lookup. */
   assess(keyId: string, model: string, now: number): QuotaAssessment;
 }
-
-const UNLIMITED: QuotaAssessment = Object.freeze({ until: null, room: 1 });
 
 interface Scored {
   id: string;

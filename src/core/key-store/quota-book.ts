@@ -59,7 +59,8 @@ export interface QuotaAssessment {
   room: number;
 }
 
-const UNLIMITED: QuotaAssessment = Object.freeze({ until: null, room: 1 });
+/** What a scope with no known limit allows: any request now, all its room. */
+export const UNLIMITED: QuotaAssessment = Object.freeze({ until: null, room: 1 });
 
 /** A request sent that the Durable Object has not counted yet. */
 export interface PendingSend {
